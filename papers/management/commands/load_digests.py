@@ -1,0 +1,47 @@
+import time
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from papers.importing import expand_paths, import_paths
+
+
+class Command(BaseCommand):
+    help = "Import digest files (or folders of *.txt digests). Each file is one transaction."
+
+    def add_arguments(self, parser):
+        parser.add_argument("paths", nargs="+", help="digest files or folders")
+        parser.add_argument("--dry-run", action="store_true", help="parse and report, write nothing")
+        parser.add_argument("--quiet-warnings", action="store_true", help="count warnings, do not list them")
+
+    def handle(self, *, paths, dry_run, quiet_warnings, verbosity, **options):
+        missing = [p for p in paths if not Path(p).exists()]
+        if missing:
+            raise CommandError(f"no such file or folder: {', '.join(missing)}")
+        total = len(expand_paths(paths))
+        if total == 0:
+            raise CommandError(f"no digest files (*.txt) found in {', '.join(paths)}")
+
+        started, done, failed, entries = time.monotonic(), 0, 0, 0
+        for report in import_paths(paths, dry_run=dry_run):
+            done += 1
+            entries += report.entries
+            style = self.style.ERROR if report.failed else self.style.SUCCESS
+            prefix = f"[{done}/{total}] " if total > 1 else ""
+            stream = self.stderr if report.failed else self.stdout
+            stream.write(prefix + style(report.summary()))
+            failed += report.failed
+            if report.warnings and not quiet_warnings and verbosity > 0:
+                for warning in report.warnings:
+                    where = (
+                        f"{report.name}:{warning[5:]}"
+                        if warning.startswith("line ")
+                        else f"{report.name}: {warning}"
+                    )
+                    self.stdout.write(f"    warning: {where}")
+        elapsed = time.monotonic() - started
+        rate = f", {entries / elapsed:,.0f} entries/s" if elapsed > 0 and entries else ""
+        verb = "checked (dry run, nothing written)" if dry_run else "processed"
+        self.stdout.write(f"{done} files {verb} in {elapsed:.1f}s{rate}; {failed} failed")
+        if failed:
+            raise CommandError(f"{failed} of {done} files failed; the others were imported")

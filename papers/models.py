@@ -1,0 +1,353 @@
+import unicodedata
+
+from django.db import models
+from django.db.models import Prefetch, Q
+from django.urls import reverse
+from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
+
+
+def normalize_name(name):
+    """The key two spellings of one author or institution share: width, case and spacing folded."""
+    folded = unicodedata.normalize("NFKC", name).casefold()
+    return " ".join(folded.split()).strip(" .,;")
+
+
+def unique_slug(model, name, *, fallback):
+    base = slugify(name, allow_unicode=True)[:80].strip("-") or fallback
+    slug, n = base, 1
+    while model.objects.filter(slug=slug).exists():
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+class Source(models.TextChoices):
+    """Where a text field's current value came from."""
+
+    DIGEST = "digest", _("from the digest")
+    MACHINE_TRANSLATION = "machine_translation", _("machine translation (Google)")
+    CURATOR = "curator", _("edited by a curator")
+
+
+class Area(models.Model):
+    code = models.CharField(max_length=8, unique=True)
+    name_en = models.CharField(max_length=100)
+    name_zh = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.code} – {self.name_en}"
+
+    def get_absolute_url(self):
+        return reverse("papers:area", args=[self.code])
+
+
+class MergeableQuerySet(models.QuerySet):
+    def canonical(self):
+        return self.filter(merged_into__isnull=True)
+
+
+class NamedEntity(models.Model):
+    """An author or an institution: one row per normalized name, merged rows kept as aliases."""
+
+    name = models.CharField(max_length=300)
+    normalized_name = models.CharField(max_length=300, unique=True, editable=False)
+    slug = models.SlugField(max_length=100, unique=True, allow_unicode=True)
+    # A merged row stays as an alias so later imports and old URLs find the kept one.
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="aliases"
+    )
+
+    objects = MergeableQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.name = " ".join(self.name.split())
+        self.normalized_name = normalize_name(self.name)
+        if not self.slug:
+            self.slug = unique_slug(type(self), self.name, fallback=type(self).__name__.lower())
+        super().save(*args, **kwargs)
+
+    def canonical(self):
+        seen, entity = set(), self
+        while entity.merged_into_id and entity.pk not in seen:
+            seen.add(entity.pk)
+            entity = entity.merged_into
+        return entity
+
+
+class Author(NamedEntity):
+    def get_absolute_url(self):
+        return reverse("papers:author", args=[self.slug])
+
+
+class Institution(NamedEntity):
+    def get_absolute_url(self):
+        return reverse("papers:institution", args=[self.slug])
+
+
+class Digest(models.Model):
+    class Format(models.TextChoices):
+        DAILY = "daily", _("daily digest")
+        STREAM = "stream", _("abstract stream")
+
+    name = models.CharField(max_length=255, unique=True, help_text=_("File name, as imported."))
+    format = models.CharField(max_length=10, choices=Format.choices)
+    checksum = models.CharField(max_length=64, unique=True, help_text=_("SHA-256 of the file's bytes."))
+    published_on = models.DateField(help_text=_("Date in the file name, or the import date."))
+    source = models.CharField(max_length=300, blank=True)
+    summary_items = models.JSONField(default=list, blank=True)
+    legend = models.JSONField(default=dict, blank=True)
+    entry_count = models.PositiveIntegerField(default=0)
+    imported_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-published_on", "-id"]
+        indexes = [
+            # /digests/ lists newest first.
+            models.Index(fields=["-published_on", "-id"], name="digest_newest_idx"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("papers:digest", args=[self.pk])
+
+
+TEXT_FIELDS = ("title_en", "title_zh", "summary_zh", "abstract_en", "abstract_zh")
+
+
+class PaperQuerySet(models.QuerySet):
+    def published(self):
+        """The one visibility rule: every public page, feed and search goes through it."""
+        return self.filter(is_published=True)
+
+    def with_listing(self):
+        """Everything a paper card shows, in a constant number of queries."""
+        return self.select_related("area", "listed_digest").prefetch_related(
+            Prefetch(
+                "authorships",
+                queryset=Authorship.objects.select_related("author").order_by("position"),
+            ),
+            Prefetch(
+                "affiliations",
+                queryset=Affiliation.objects.select_related("institution").order_by("position"),
+            ),
+        )
+
+    def newest_first(self):
+        return self.order_by("-listed_on", "-listed_digest_id", "listed_position", "-id")
+
+
+class Paper(models.Model):
+    arxiv_id = models.CharField(
+        max_length=32, null=True, blank=True, help_text=_("Without version, e.g. 2209.10655.")
+    )
+    area = models.ForeignKey(Area, null=True, blank=True, on_delete=models.PROTECT, related_name="papers")
+
+    # Missing text is NULL, never "" (the export contract); save() enforces it for forms too.
+    title_en = models.TextField(null=True, blank=True)
+    title_zh = models.TextField(null=True, blank=True)
+    summary_zh = models.TextField(null=True, blank=True)
+    abstract_en = models.TextField(null=True, blank=True)
+    abstract_zh = models.TextField(null=True, blank=True)
+    title_en_source = models.CharField(max_length=20, choices=Source.choices, blank=True)
+    title_zh_source = models.CharField(max_length=20, choices=Source.choices, blank=True)
+    summary_zh_source = models.CharField(max_length=20, choices=Source.choices, blank=True)
+    abstract_en_source = models.CharField(max_length=20, choices=Source.choices, blank=True)
+    abstract_zh_source = models.CharField(max_length=20, choices=Source.choices, blank=True)
+    # Author and institution lists have a provenance too, so an import never undoes a curator's list.
+    authors_source = models.CharField(max_length=20, choices=Source.choices, blank=True)
+    institutions_source = models.CharField(max_length=20, choices=Source.choices, blank=True)
+
+    authors = models.ManyToManyField(Author, through="Authorship", related_name="papers")
+    authors_truncated = models.BooleanField(
+        default=False, help_text=_("The digest ended the list with “...”.")
+    )
+    institutions = models.ManyToManyField(Institution, through="Affiliation", related_name="papers")
+
+    is_published = models.BooleanField(default=True, help_text=_("Hidden papers leave every page and feed."))
+    is_featured = models.BooleanField(default=False)
+
+    # Denormalized from the newest digest the paper appeared in, so lists sort without a join.
+    listed_digest = models.ForeignKey(
+        Digest, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    listed_on = models.DateField(null=True, blank=True, editable=False)
+    listed_position = models.PositiveIntegerField(default=0, editable=False)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PaperQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-listed_on", "-listed_digest_id", "listed_position", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["arxiv_id"], condition=Q(arxiv_id__isnull=False), name="paper_unique_arxiv_id"
+            ),
+        ]
+        indexes = [
+            # Home page and feeds: published papers, newest digest first.
+            models.Index(
+                fields=["is_published", "-listed_on", "-listed_digest", "listed_position"],
+                name="paper_listing_idx",
+            ),
+            # Area pages and ?area= filters: same order within one area.
+            models.Index(
+                fields=["area", "is_published", "-listed_on", "-listed_digest", "listed_position"],
+                name="paper_area_listing_idx",
+            ),
+            # Feeds' Last-Modified/ETag: the newest change among published papers.
+            models.Index(fields=["is_published", "-updated_at"], name="paper_updated_idx"),
+        ]
+
+    def __str__(self):
+        return self.display_title
+
+    def save(self, *args, **kwargs):
+        for field in TEXT_FIELDS:
+            value = getattr(self, field)
+            if value is not None:
+                value = value.strip()
+            setattr(self, field, value or None)
+        if self.arxiv_id is not None:
+            self.arxiv_id = self.arxiv_id.strip() or None
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("papers:paper", args=[self.pk])
+
+    @property
+    def display_title(self):
+        """A title for every paper; abstract-only papers get the start of their text, marked as such."""
+        if self.title_en or self.title_zh:
+            return self.title_en or self.title_zh
+        text = self.abstract_en or self.abstract_zh or self.summary_zh or ""
+        return f"{_('[Untitled]')} {shorten(text)}" if text else str(_("[Untitled paper]"))
+
+    @property
+    def has_title(self):
+        return bool(self.title_en or self.title_zh)
+
+    @property
+    def text_zh(self):
+        return self.summary_zh or self.abstract_zh
+
+    @property
+    def text_en(self):
+        return self.abstract_en
+
+    def provenance(self):
+        """Field name → source, for every text field that has one."""
+        return {f: getattr(self, f"{f}_source") for f in TEXT_FIELDS if getattr(self, f"{f}_source")}
+
+    def ordered_authors(self):
+        return [a.author for a in self.authorships.all()]
+
+    def ordered_institutions(self):
+        return [a.institution for a in self.affiliations.all()]
+
+
+def shorten(text, width=80):
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
+class Authorship(models.Model):
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="authorships")
+    author = models.ForeignKey(Author, on_delete=models.PROTECT, related_name="authorships")
+    position = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["paper", "position"], name="authorship_unique_position"),
+        ]
+        indexes = [
+            # Author pages and ?author= filters: the papers of one author.
+            models.Index(fields=["author", "paper"], name="authorship_author_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.position}. {self.author}"
+
+
+class Affiliation(models.Model):
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="affiliations")
+    institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="affiliations")
+    position = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["paper", "position"], name="affiliation_unique_position"),
+        ]
+        indexes = [
+            # Institution pages, ?institution= filters and institution facet counts.
+            models.Index(fields=["institution", "paper"], name="affiliation_institution_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.position}. {self.institution}"
+
+
+class DigestEntry(models.Model):
+    """One appearance of a paper in a digest, with what that digest said, as written.
+
+    Keeping each digest's own text lets the paper's fields be recomputed from all its appearances
+    in a fixed order, so the order in which files are imported never changes the result.
+    """
+
+    class Section(models.TextChoices):
+        MAIN = "main", _("main list")
+        OTHER = "other", _("also worth reading")
+        STREAM = "stream", _("abstract stream")
+
+    digest = models.ForeignKey(Digest, on_delete=models.CASCADE, related_name="entries")
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="entries")
+    position = models.PositiveIntegerField(help_text=_("1-based, main entries then the other list."))
+    section = models.CharField(max_length=10, choices=Section.choices)
+    number = models.PositiveIntegerField(null=True, blank=True, help_text=_("Number as printed."))
+    line = models.PositiveIntegerField(help_text=_("Line in the file where the entry starts."))
+
+    arxiv_id = models.CharField(max_length=32, null=True, blank=True)
+    area_code = models.CharField(max_length=8, null=True, blank=True)
+    title_en = models.TextField(null=True, blank=True)
+    title_zh = models.TextField(null=True, blank=True)
+    summary_zh = models.TextField(null=True, blank=True)
+    abstract_en = models.TextField(null=True, blank=True)
+    abstract_zh = models.TextField(null=True, blank=True)
+    authors = models.JSONField(default=list, blank=True)
+    authors_truncated = models.BooleanField(default=False)
+    institutions = models.JSONField(default=list, blank=True)
+    machine_translated = models.JSONField(default=list, blank=True)
+    # SHA-256 of each trimmed abstract: a stream line joins the paper whose abstract it repeats.
+    abstract_en_key = models.CharField(max_length=64, null=True, blank=True)
+    abstract_zh_key = models.CharField(max_length=64, null=True, blank=True)
+
+    class Meta:
+        ordering = ["digest", "position"]
+        verbose_name_plural = "digest entries"
+        constraints = [
+            models.UniqueConstraint(fields=["digest", "position"], name="entry_unique_position"),
+        ]
+        indexes = [
+            # Import dedupe: find the paper an identical abstract already belongs to.
+            models.Index(fields=["abstract_en_key"], name="entry_abstract_en_key_idx"),
+            models.Index(fields=["abstract_zh_key"], name="entry_abstract_zh_key_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.digest.name} #{self.position}"
