@@ -7,6 +7,7 @@ importing the same files in any order gives the same papers, and a curator's edi
 
 import datetime
 import hashlib
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -194,7 +195,7 @@ def _write(parsed, *, checksum, report):
     for slot in slots:
         for entry in slot.entries:
             entry.paper = slot.paper
-    DigestEntry.objects.bulk_create([e for s in slots for e in s.entries], batch_size=CHUNK)
+    _insert(DigestEntry, _ENTRY_COLUMNS, [_entry_row(e) for s in slots for e in s.entries])
 
     list_changed = _write_people(slots, report)
     for paper in changed + [p for p in list_changed if p not in changed]:
@@ -307,6 +308,23 @@ def _new_entry(parsed_entry, digest, position):
         machine_translated=sorted(e.machine_translated),
         abstract_en_key=text_key(e.abstract_en),
         abstract_zh_key=text_key(e.abstract_zh),
+    )
+
+
+_ENTRY_COLUMNS = [
+    "digest_id", "paper_id", "position", "section", "number", "line", "arxiv_id", "area_code",
+    *TEXT_FIELDS, "authors", "authors_truncated", "institutions", "machine_translated",
+    "abstract_en_key", "abstract_zh_key",
+]  # fmt: skip
+_JSON_COLUMNS = {"authors", "institutions", "machine_translated"}
+
+
+def _entry_row(entry):
+    entry.paper_id = entry.paper.pk
+    entry.digest_id = entry.digest.pk
+    return tuple(
+        json.dumps(getattr(entry, c), ensure_ascii=False) if c in _JSON_COLUMNS else getattr(entry, c)
+        for c in _ENTRY_COLUMNS
     )
 
 
@@ -429,22 +447,26 @@ def _write_people(slots, report):
             rows.extend((paper.pk, pk, i) for i, pk in enumerate(wanted, 1))
         for chunk in _chunks(rewrite):
             model.objects.filter(paper_id__in=chunk).delete()
-        _insert_rows(model, fk, rows)
+        _insert(model, ("paper_id", fk, "position"), rows)
     return changed
 
 
-def _insert_rows(model, fk, rows):
-    """Insert (paper, entity, position) rows with one executemany.
+def _insert(model, columns, rows):
+    """Insert plain tuples with one executemany.
 
-    These link rows are most of what an import writes (six authors a paper is common); building a
-    model instance for each made them the slowest part of the import.
+    Link rows, new names and entries are nearly all an import writes; building a model instance for
+    each (bulk_create) cost more than the rest of the import together. Nothing here needs their ids.
     """
     if not rows:
         return
-    table = connection.ops.quote_name(model._meta.db_table)
-    sql = f'INSERT INTO {table} ("paper_id", "{fk}", "position") VALUES (%s, %s, %s)'
+    quote = connection.ops.quote_name
+    sql = (
+        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(map(quote, columns))}) "
+        f"VALUES ({', '.join(['%s'] * len(columns))})"
+    )
     with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
+        for chunk in _chunks(rows, 2000):
+            cursor.executemany(sql, chunk)
 
 
 def _current_lists(paper_ids):
@@ -476,10 +498,14 @@ def _resolve_entities(model, names):
                 merged_into[pk] = target
     missing = [key for key in wanted if key not in found]
     if missing:
-        new_rows = [model(name=wanted[key], normalized_name=key) for key in missing]
-        _assign_slugs(model, new_rows)
-        model.objects.bulk_create(new_rows, batch_size=CHUNK)
-        found.update((row.normalized_name, row.pk) for row in new_rows)
+        slugs = _assign_slugs(model, {key: wanted[key] for key in missing})
+        # New names are most of an import's rows (most authors of a day's papers are new), and a model
+        # instance per name cost more than the rest of the import, so they go in one executemany.
+        _insert(
+            model, ("name", "normalized_name", "slug"), [(wanted[key], key, slugs[key]) for key in missing]
+        )
+        for chunk in _chunks(missing):
+            found.update(model.objects.filter(normalized_name__in=chunk).values_list("normalized_name", "pk"))
     _follow_merges(model, merged_into)
     return {key: _kept(pk, merged_into) for key, pk in found.items()}
 
@@ -504,30 +530,40 @@ def _kept(pk, merged_into):
     return pk
 
 
-def _assign_slugs(model, rows):
+def _assign_slugs(model, names):
+    """normalized name → a slug no row has yet, for names about to be created."""
     bases = {
-        row.normalized_name: slugify(row.name, allow_unicode=True)[:80].strip("-") or model.__name__.lower()
-        for row in rows
+        key: slugify(name, allow_unicode=True)[:80].strip("-") or model.__name__.lower()
+        for key, name in names.items()
     }
-    taken = set()
-    candidates = set(bases.values()) | {f"{bases[r.normalized_name]}-{_name_hash(r)}" for r in rows}
-    for chunk in _chunks(sorted(candidates)):
-        taken.update(model.objects.filter(slug__in=chunk).values_list("slug", flat=True))
-    for row in rows:
-        base = slug = bases[row.normalized_name]
+    taken = _taken_slugs(model, set(bases.values()))
+    taken |= _taken_slugs(
+        model, {f"{base}-{_name_hash(key)}" for key, base in bases.items() if base in taken}
+    )
+    slugs = {}
+    for key, base in bases.items():
+        slug = base
         if slug in taken:
             # A short hash of the name keeps slugs unique without a query per row.
-            slug = f"{base}-{_name_hash(row)}"
+            slug = f"{base}-{_name_hash(key)}"
         n = 1
         while slug in taken:
             n += 1
             slug = f"{base}-{n}"
         taken.add(slug)
-        row.slug = slug
+        slugs[key] = slug
+    return slugs
 
 
-def _name_hash(row):
-    return hashlib.sha256(row.normalized_name.encode()).hexdigest()[:6]
+def _taken_slugs(model, slugs):
+    taken = set()
+    for chunk in _chunks(sorted(slugs)):
+        taken.update(model.objects.filter(slug__in=chunk).values_list("slug", flat=True))
+    return taken
+
+
+def _name_hash(normalized_name):
+    return hashlib.sha256(normalized_name.encode()).hexdigest()[:6]
 
 
 def _chunks(items, size=CHUNK):

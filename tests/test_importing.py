@@ -6,6 +6,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError
 
+from papers import importing
 from papers.importing import import_digest
 from papers.models import Author, Digest, DigestEntry, Institution, Paper, Source
 
@@ -143,7 +144,8 @@ def test_database_failure_mid_file_rolls_back_the_whole_file(monkeypatch):
     def refuse(*args, **kwargs):
         raise DatabaseError("disk full")
 
-    monkeypatch.setattr(DigestEntry.objects, "bulk_create", refuse)
+    # Fails after the file's papers and entries were written, before its authors.
+    monkeypatch.setattr(importing, "_write_people", refuse)
     report = import_digest(daily_digest([Entry("Paper", "2301.00001")]), name="x.txt")
 
     assert report.failed and "disk full" in report.error
