@@ -1,35 +1,131 @@
-from django.core.paginator import Paginator
-from django.shortcuts import get_object_or_404, render
+from urllib.parse import urlencode
 
-from .models import Area, Author, Digest, Institution, Paper
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch, Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from .filters import PaperFilter, area_facets, institution_facets
+from .models import Affiliation, Area, Author, Authorship, Digest, DigestEntry, Institution, Paper
+
+PAGE_SIZE = 25
 
 
 def paper_list(request):
-    papers = Paper.objects.published().with_listing().newest_first()
-    page = Paginator(papers, 25, orphans=3).get_page(request.GET.get("page"))
-    return render(request, "papers/paper_list.html", {"page": page})
-
-
-def paper_detail(request, pk):
-    paper = get_object_or_404(Paper.objects.published().with_listing(), pk=pk)
-    return render(request, "papers/paper_detail.html", {"paper": paper})
+    return render_paper_list(request, heading=_("Latest papers"))
 
 
 def area_detail(request, code):
-    get_object_or_404(Area, code=code)
-    return paper_list(request)
+    area = get_object_or_404(Area, code=code.upper())
+    if code != area.code:
+        return redirect(area, permanent=True)
+    return render_paper_list(request, fixed={"area": [area.code]}, heading=area, area=area)
 
 
 def institution_detail(request, slug):
-    get_object_or_404(Institution, slug=slug)
-    return paper_list(request)
+    institution = get_object_or_404(Institution, slug=slug)
+    if institution.merged_into_id:
+        # Old URLs of a merged institution keep working.
+        return redirect(institution.canonical(), permanent=True)
+    return render_paper_list(
+        request, fixed={"institution": [institution.slug]}, heading=institution, institution=institution
+    )
 
 
 def author_detail(request, slug):
-    get_object_or_404(Author, slug=slug)
-    return paper_list(request)
+    author = get_object_or_404(Author, slug=slug)
+    if author.merged_into_id:
+        return redirect(author.canonical(), permanent=True)
+    return render_paper_list(request, fixed={"author": author.slug}, heading=author, author=author)
+
+
+def render_paper_list(request, *, fixed=None, heading, template="papers/paper_list.html", **context):
+    """The paper list behind /, the facet pages and their feeds' autodiscovery links.
+
+    `fixed` holds the filter a facet page stands for (its URL), merged over the query string.
+    """
+    data = request.GET.copy()
+    for key, value in (fixed or {}).items():
+        data.setlist(key, value if isinstance(value, list) else [value])
+    filterset = PaperFilter(data, queryset=Paper.objects.published())
+    papers = filterset.qs
+    page = Paginator(papers.with_listing().newest_first(), PAGE_SIZE, orphans=3).get_page(
+        request.GET.get("page")
+    )
+    query = filterset.query_params()
+    context.update(
+        heading=heading,
+        page=page,
+        filterset=filterset,
+        query=query,
+        page_query=urlencode(query, doseq=True),
+        area_facets=facet_links(
+            area_facets(filterset.qs_without("area")), "area", query, key=lambda a: a.code
+        ),
+        institution_facets=facet_links(
+            institution_facets(papers), "institution", query, key=lambda i: i.slug
+        ),
+        both_toggle_url=toggle_url(query, "both", [] if query.get("both") else ["true"]),
+    )
+    return render(request, template, context)
+
+
+def facet_links(items, name, query, *, key):
+    """Each facet item with the URL that adds it to, or removes it from, the current selection."""
+    selected = set(query.get(name, []))
+    for item in items:
+        value = key(item)
+        values = [v for v in query.get(name, []) if v != value] if value in selected else [*selected, value]
+        item.selected = value in selected
+        item.toggle_url = toggle_url(query, name, sorted(values))
+    return items
+
+
+def toggle_url(query, name, values):
+    changed = {k: v for k, v in {**query, name: values}.items() if v}
+    return reverse("papers:list") + ("?" + urlencode(changed, doseq=True) if changed else "")
+
+
+def paper_detail(request, pk):
+    papers = (
+        Paper.objects.published()
+        .with_listing()
+        .prefetch_related(
+            Prefetch(
+                "entries", queryset=DigestEntry.objects.select_related("digest").order_by("digest__name")
+            )
+        )
+    )
+    paper = get_object_or_404(papers, pk=pk)
+    return render(request, "papers/paper_detail.html", {"paper": paper})
+
+
+def institution_list(request):
+    institutions = (
+        Institution.objects.canonical()
+        .annotate(n=Count("affiliations__paper", filter=Q(affiliations__paper__is_published=True)))
+        .filter(n__gt=0)
+        .order_by("-n", "name")
+    )
+    page = Paginator(institutions, 100).get_page(request.GET.get("page"))
+    return render(request, "papers/institution_list.html", {"page": page})
+
+
+def digest_list(request):
+    page = Paginator(Digest.objects.all(), 50).get_page(request.GET.get("page"))
+    return render(request, "papers/digest_list.html", {"page": page})
 
 
 def digest_detail(request, pk):
-    get_object_or_404(Digest, pk=pk)
-    return paper_list(request)
+    digest = get_object_or_404(Digest, pk=pk)
+    entries = (
+        digest.entries.filter(paper__is_published=True)
+        .select_related("paper", "paper__area", "paper__listed_digest")
+        .prefetch_related(
+            Prefetch("paper__authorships", queryset=Authorship.objects.select_related("author")),
+            Prefetch("paper__affiliations", queryset=Affiliation.objects.select_related("institution")),
+        )
+        .order_by("position")
+    )
+    return render(request, "papers/digest_detail.html", {"digest": digest, "entries": entries})
