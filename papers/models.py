@@ -209,8 +209,9 @@ class Paper(models.Model):
                 fields=["area", "is_published", "-listed_on", "-listed_digest", "listed_position"],
                 name="paper_area_listing_idx",
             ),
-            # Feeds' Last-Modified/ETag: the newest change among published papers.
-            models.Index(fields=["is_published", "-updated_at"], name="paper_updated_idx"),
+            # Feeds' ETag/Last-Modified: the newest change among a feed's papers, hidden ones included
+            # (hiding a paper must move the date too).
+            models.Index(fields=["-updated_at"], name="paper_updated_idx"),
         ]
 
     def __str__(self):

@@ -1,5 +1,6 @@
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
 from django.shortcuts import get_object_or_404, redirect, render
@@ -20,7 +21,9 @@ def area_detail(request, code):
     area = get_object_or_404(Area, code=code.upper())
     if code != area.code:
         return redirect(area, permanent=True)
-    return render_paper_list(request, fixed={"area": [area.code]}, heading=area, area=area)
+    return render_paper_list(
+        request, fixed={"area": [area.code]}, feed=("area", area.code), heading=area, area=area
+    )
 
 
 def institution_detail(request, slug):
@@ -29,7 +32,11 @@ def institution_detail(request, slug):
         # Old URLs of a merged institution keep working.
         return redirect(institution.canonical(), permanent=True)
     return render_paper_list(
-        request, fixed={"institution": [institution.slug]}, heading=institution, institution=institution
+        request,
+        fixed={"institution": [institution.slug]},
+        feed=("institution", institution.slug),
+        heading=institution,
+        institution=institution,
     )
 
 
@@ -37,13 +44,18 @@ def author_detail(request, slug):
     author = get_object_or_404(Author, slug=slug)
     if author.merged_into_id:
         return redirect(author.canonical(), permanent=True)
-    return render_paper_list(request, fixed={"author": author.slug}, heading=author, author=author)
+    return render_paper_list(
+        request, fixed={"author": author.slug}, feed=("author", author.slug), heading=author, author=author
+    )
 
 
-def render_paper_list(request, *, fixed=None, heading, template="papers/paper_list.html", **context):
+def render_paper_list(
+    request, *, fixed=None, feed=("latest", None), heading, template="papers/paper_list.html", **context
+):
     """The paper list behind /, the facet pages and their feeds' autodiscovery links.
 
-    `fixed` holds the filter a facet page stands for (its URL), merged over the query string.
+    `fixed` holds the filter a facet page stands for (its URL), merged over the query string;
+    `feed` names the feed that mirrors the page (its kind and key), which keeps the same query.
     """
     data = request.GET.copy()
     for key, value in (fixed or {}).items():
@@ -67,6 +79,9 @@ def render_paper_list(request, *, fixed=None, heading, template="papers/paper_li
             institution_facets(papers), "institution", query, key=lambda i: i.slug
         ),
         both_toggle_url=toggle_url(query, "both", [] if query.get("both") else ["true"]),
+        feeds=feed_urls(
+            *feed, query={k: v for k, v in query.items() if k not in (fixed or {})}, title=heading
+        ),
     )
     return render(request, template, context)
 
@@ -87,6 +102,17 @@ def toggle_url(query, name, values):
     return reverse("papers:list") + ("?" + urlencode(changed, doseq=True) if changed else "")
 
 
+def feed_urls(kind, key, *, query, title):
+    """The RSS and Atom URLs of the feed that shows what the page shows, for autodiscovery links."""
+    args = [key] if key is not None else []
+    suffix = "?" + urlencode(query, doseq=True) if query else ""
+    return {
+        "title": str(title),
+        "rss": reverse(f"papers:{kind}_rss", args=args) + suffix,
+        "atom": reverse(f"papers:{kind}_atom", args=args) + suffix,
+    }
+
+
 def paper_detail(request, pk):
     papers = (
         Paper.objects.published()
@@ -102,13 +128,7 @@ def paper_detail(request, pk):
 
 
 def institution_list(request):
-    institutions = (
-        Institution.objects.canonical()
-        .annotate(n=Count("affiliations__paper", filter=Q(affiliations__paper__is_published=True)))
-        .filter(n__gt=0)
-        .order_by("-n", "name")
-    )
-    page = Paginator(institutions, 100).get_page(request.GET.get("page"))
+    page = Paginator(institutions_with_counts(), 100).get_page(request.GET.get("page"))
     return render(request, "papers/institution_list.html", {"page": page})
 
 
@@ -128,4 +148,37 @@ def digest_detail(request, pk):
         )
         .order_by("position")
     )
-    return render(request, "papers/digest_detail.html", {"digest": digest, "entries": entries})
+    feeds = feed_urls("digest", digest.pk, query={}, title=digest.name)
+    return render(
+        request, "papers/digest_detail.html", {"digest": digest, "entries": entries, "feeds": feeds}
+    )
+
+
+def institutions_with_counts():
+    return (
+        Institution.objects.canonical()
+        .annotate(n=Count("affiliations__paper", filter=Q(affiliations__paper__is_published=True)))
+        .filter(n__gt=0)
+        .order_by("-n", "name")
+    )
+
+
+def feed_index(request):
+    context = {
+        "areas": Area.objects.all(),
+        "institutions": institutions_with_counts(),
+        "feeds": feed_urls("latest", None, query={}, title=_("Latest papers")),
+    }
+    return render(request, "feeds/index.html", context)
+
+
+def feed_opml(request):
+    context = {
+        "areas": Area.objects.all(),
+        "institutions": institutions_with_counts(),
+        "base": request.build_absolute_uri("/").rstrip("/"),
+        "portal_name": settings.PORTAL_NAME,
+    }
+    response = render(request, "feeds/subscriptions.opml", context, content_type="text/x-opml; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="paper-digests.opml"'
+    return response

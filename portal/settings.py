@@ -157,6 +157,11 @@ if env_bool("DJANGO_BEHIND_PROXY", False):
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
+# Shown in feed titles; the tag authority makes feed item ids (tag URIs) unique to this portal and
+# must never change once readers have subscribed, or every item would look new.
+PORTAL_NAME = os.environ.get("PORTAL_NAME", "Paper digests")
+FEED_TAG_AUTHORITY = os.environ.get("PORTAL_FEED_TAG_AUTHORITY", "paper-portal.localhost")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

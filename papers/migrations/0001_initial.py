@@ -408,7 +408,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name="paper",
-            index=models.Index(fields=["is_published", "-updated_at"], name="paper_updated_idx"),
+            index=models.Index(fields=["-updated_at"], name="paper_updated_idx"),
         ),
         migrations.AddConstraint(
             model_name="paper",

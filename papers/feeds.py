@@ -1,0 +1,201 @@
+"""RSS 2.0 and Atom feeds for every paper list, built on Django's syndication framework.
+
+A feed is a list page's selection: its fixed facet (area, institution, author, digest, from the
+URL) plus the same query parameters the page takes, read by the shared PaperFilter. Readers poll
+often, so `conditional` answers If-None-Match / If-Modified-Since from one aggregate query before
+any feed is built, and a feed's bytes depend only on its papers (no build time that moves).
+"""
+
+import datetime
+import hashlib
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib.syndication.views import Feed
+from django.db.models import Count, Max, Q
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.cache import get_conditional_response
+from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
+from django.utils.http import http_date
+
+from .filters import PaperFilter
+from .models import Area, Author, Digest, Institution, Paper
+
+MAX_ITEMS = 50
+EPOCH = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
+
+
+class StableRssFeed(Rss201rev2Feed):
+    """lastBuildDate comes from the papers, never from the clock, so unchanged feeds are identical bytes."""
+
+    def latest_post_date(self):
+        return self.feed.get("last_modified") or EPOCH
+
+
+class StableAtomFeed(Atom1Feed):
+    """Atom with the paper's full HTML in <content> (readers show it in full) instead of <summary>."""
+
+    def latest_post_date(self):
+        return self.feed.get("last_modified") or EPOCH
+
+    def add_item_elements(self, handler, item):
+        super().add_item_elements(handler, {**item, "description": None})
+        if item["description"]:
+            handler.addQuickElement("content", item["description"], {"type": "html"})
+
+
+@dataclass
+class Selection:
+    """What one feed shows: a title, the HTML page it mirrors, and the papers."""
+
+    title: str
+    page_url: str
+    base: object  # Paper queryset with the URL's fixed facet applied
+    query: dict = field(default_factory=dict)  # the request's query parameters
+
+    def papers(self):
+        filterset = PaperFilter(self.query, queryset=self.base.published())
+        return filterset, filterset.qs
+
+    def validators(self):
+        """Newest change and size of this selection, hidden papers included (hiding moves the date)."""
+        filterset = PaperFilter(self.query, queryset=self.base)
+        return filterset.qs.order_by().aggregate(newest=Max("updated_at"), n=Count("pk", distinct=True))
+
+
+def selection_for(request, kind, key=None):
+    """The selection a feed URL stands for, without touching the database for the fixed facet."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    if kind == "area":
+        base = Paper.objects.filter(area__code=key)
+    elif kind == "institution":
+        # An old slug of a merged institution keeps its subscribers: it follows the kept one.
+        base = Paper.objects.filter(Q(institutions__slug=key) | Q(institutions__aliases__slug=key))
+    elif kind == "author":
+        base = Paper.objects.filter(Q(authors__slug=key) | Q(authors__aliases__slug=key))
+    elif kind == "digest":
+        base = Paper.objects.filter(entries__digest_id=key)
+    else:
+        base = Paper.objects.all()
+    return Selection(title="", page_url="", base=base, query=query)
+
+
+def describe(selection, kind, key):
+    """Fill in the title and page of a selection; 404 for a facet that does not exist."""
+    name = settings.PORTAL_NAME
+    suffix = ", filtered" if selection.query else ""
+    if kind == "area":
+        area = get_object_or_404(Area, code=key)
+        selection.title = f"{name}: {area.code} {area.name_en} / {area.name_zh}{suffix}"
+        page = area.get_absolute_url()
+    elif kind == "institution":
+        institution = get_object_or_404(Institution, slug=key)
+        selection.title = f"{name}: papers from {institution.name}{suffix}"
+        page = institution.get_absolute_url()
+    elif kind == "author":
+        author = get_object_or_404(Author, slug=key)
+        selection.title = f"{name}: papers by {author.name}{suffix}"
+        page = author.get_absolute_url()
+    elif kind == "digest":
+        digest = get_object_or_404(Digest, pk=key)
+        selection.title = f"{name}: digest {digest.name}{suffix}"
+        page = digest.get_absolute_url()
+    else:
+        selection.title = f"{name}: latest papers / 最新论文{suffix}"
+        page = reverse("papers:list")
+    query = urlencode(list(selection.query.lists()), doseq=True)
+    selection.page_url = page + (f"?{query}" if query else "")
+    return selection
+
+
+class PaperFeed(Feed):
+    feed_type = StableRssFeed
+    description_template = "feeds/paper_description.html"
+
+    def __call__(self, request, kind="latest", key=None):
+        return conditional(
+            request,
+            selection_for(request, kind, key),
+            lambda: super(PaperFeed, self).__call__(request, kind=kind, key=key),
+        )
+
+    def get_object(self, request, kind="latest", key=None):
+        return describe(selection_for(request, kind, key), kind, key)
+
+    def title(self, selection):
+        return selection.title
+
+    def link(self, selection):
+        return selection.page_url
+
+    def description(self, selection):
+        return "New machine-learning papers from the daily digests, in Chinese and English."
+
+    def feed_extra_kwargs(self, selection):
+        return {"last_modified": selection.validators()["newest"]}
+
+    def items(self, selection):
+        _filterset, papers = selection.papers()
+        return papers.distinct().with_listing().newest_first()[:MAX_ITEMS]
+
+    def item_title(self, paper):
+        if paper.title_en and paper.title_zh:
+            return f"{paper.title_en} / {paper.title_zh}"
+        if paper.has_title:
+            return paper.title_en or paper.title_zh
+        # Abstract-only papers: an honest stand-in, marked so nobody takes it for the real title.
+        return f"[Untitled / 无标题] {paper.excerpt}"
+
+    def item_link(self, paper):
+        return paper.get_absolute_url()
+
+    def item_guid(self, paper):
+        # The row id never changes on edit or re-import (an arXiv id can arrive later, so it is not used).
+        return f"tag:{settings.FEED_TAG_AUTHORITY},2026:paper/{paper.pk}"
+
+    item_guid_is_permalink = False
+
+    def item_pubdate(self, paper):
+        return paper.created_at
+
+    def item_updateddate(self, paper):
+        return paper.updated_at
+
+    def item_author_name(self, paper):
+        names = [a.name for a in paper.ordered_authors()]
+        if not names:
+            return None
+        return ", ".join(names) + (" et al." if paper.authors_truncated else "")
+
+    def item_categories(self, paper):
+        return [paper.area.code] if paper.area else []
+
+
+class PaperAtomFeed(PaperFeed):
+    feed_type = StableAtomFeed
+    subtitle = PaperFeed.description
+
+
+def conditional(request, selection, respond):
+    """Answer a conditional GET from the selection's validators, before the feed is built.
+
+    One aggregate query decides; a 304 costs nothing more. The ETag covers the URL (the feed's
+    format and filters) and the newest change and size of its papers.
+    """
+    stamp = selection.validators()
+    newest = stamp["newest"]
+    fingerprint = f"{request.get_full_path()}|{newest.isoformat() if newest else '-'}|{stamp['n']}"
+    etag = f'"{hashlib.sha256(fingerprint.encode()).hexdigest()[:32]}"'
+    last_modified = int(newest.timestamp()) if newest else None
+    response = get_conditional_response(request, etag=etag, last_modified=last_modified)
+    if response is None:
+        response = respond()
+    if response.status_code in (200, 304):
+        response["ETag"] = etag
+        if last_modified is not None:
+            response["Last-Modified"] = http_date(last_modified)
+        response["Cache-Control"] = "public, max-age=300"
+    return response
