@@ -232,22 +232,26 @@ def _match_papers(parsed, digest, report):
 
     by_id, by_key = {}, {}
     for chunk in _chunks(sorted(ids)):
-        for paper in Paper.objects.filter(arxiv_id__in=chunk):
+        for paper in Paper.objects.filter(arxiv_id__in=chunk).order_by():
             by_id[paper.arxiv_id] = _Slot(paper)
     paper_ids_by_key = {}
     for chunk in _chunks(sorted(keys)):
-        rows = DigestEntry.objects.filter(abstract_en_key__in=chunk).values_list(
-            "abstract_en_key", "paper_id"
+        rows = (
+            DigestEntry.objects.filter(abstract_en_key__in=chunk)
+            .order_by()
+            .values_list("abstract_en_key", "paper_id")
         )
         rows = list(rows) + list(
-            DigestEntry.objects.filter(abstract_zh_key__in=chunk).values_list("abstract_zh_key", "paper_id")
+            DigestEntry.objects.filter(abstract_zh_key__in=chunk)
+            .order_by()
+            .values_list("abstract_zh_key", "paper_id")
         )
         for key, paper_id in rows:
             paper_ids_by_key.setdefault(key, paper_id)
     slots_by_pk = {s.paper.pk: s for s in by_id.values()}
     missing = set(paper_ids_by_key.values()) - slots_by_pk.keys()
     for chunk in _chunks(sorted(missing)):
-        for paper in Paper.objects.filter(pk__in=chunk):
+        for paper in Paper.objects.filter(pk__in=chunk).order_by():
             slots_by_pk[paper.pk] = _Slot(paper)
     by_key = {key: slots_by_pk[pk] for key, pk in paper_ids_by_key.items()}
 
@@ -439,6 +443,10 @@ def _write_people(slots, report):
             if getattr(paper, source_field) == Source.CURATOR:
                 continue
             wanted = [ids_by_name[normalize_name(n)] for n in slot.merged[key]]
+            if key == "institutions":
+                # Two spellings of one merged institution are listed once. Authors are not deduplicated:
+                # two "Y Zhu" on one paper are usually two people, and the list stays as written.
+                wanted = list(dict.fromkeys(wanted))
             if not slot.is_new and current[relation].get(paper.pk, []) == wanted:
                 continue
             if not slot.is_new:
@@ -490,8 +498,10 @@ def _resolve_entities(model, names):
         wanted.setdefault(normalize_name(name), " ".join(name.split()))
     found, merged_into = {}, {}
     for chunk in _chunks(sorted(wanted)):
-        for key, pk, target in model.objects.filter(normalized_name__in=chunk).values_list(
-            "normalized_name", "pk", "merged_into_id"
+        for key, pk, target in (
+            model.objects.filter(normalized_name__in=chunk)
+            .order_by()
+            .values_list("normalized_name", "pk", "merged_into_id")
         ):
             found[key] = pk
             if target:
@@ -505,7 +515,11 @@ def _resolve_entities(model, names):
             model, ("name", "normalized_name", "slug"), [(wanted[key], key, slugs[key]) for key in missing]
         )
         for chunk in _chunks(missing):
-            found.update(model.objects.filter(normalized_name__in=chunk).values_list("normalized_name", "pk"))
+            found.update(
+                model.objects.filter(normalized_name__in=chunk)
+                .order_by()
+                .values_list("normalized_name", "pk")
+            )
     _follow_merges(model, merged_into)
     return {key: _kept(pk, merged_into) for key, pk in found.items()}
 
