@@ -159,9 +159,11 @@ SESSION_COOKIE_HTTPONLY = True
 if env_bool("DJANGO_BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
-# Uploaded digests are read in memory and never written to disk, so a request is capped here.
+# Uploaded digests are read in memory and never written to disk (no temporary files either), so a
+# request is capped here; the admin's import form refuses anything larger with a clear message.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.MemoryFileUploadHandler"]
 
 # Shown in feed titles; the tag authority makes feed item ids (tag URIs) unique to this portal and
 # must never change once readers have subscribed, or every item would look new.
