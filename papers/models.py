@@ -199,16 +199,22 @@ class Paper(models.Model):
             ),
         ]
         indexes = [
-            # Home page and feeds: published papers, newest digest first.
+            # Home page and feeds: published papers, newest digest first. Partial (published only): the
+            # pages' `WHERE is_published` matches the index's condition, so the sort comes from the index.
             models.Index(
-                fields=["is_published", "-listed_on", "-listed_digest", "listed_position"],
+                fields=["-listed_on", "-listed_digest", "listed_position", "-id"],
+                condition=Q(is_published=True),
                 name="paper_listing_idx",
             ),
-            # Area pages and ?area= filters: same order within one area.
+            # Area pages and ?area= filters: the same order within one area.
             models.Index(
-                fields=["area", "is_published", "-listed_on", "-listed_digest", "listed_position"],
+                fields=["area", "-listed_on", "-listed_digest", "listed_position", "-id"],
+                condition=Q(is_published=True),
                 name="paper_area_listing_idx",
             ),
+            # Result counts and area facet counts of list pages: read from this covering index instead
+            # of the paper rows (at 100,000 papers, 10 ms instead of 100-200 ms).
+            models.Index(fields=["area", "is_published"], name="paper_area_counts_idx"),
             # Feeds' ETag/Last-Modified: the newest change among a feed's papers, hidden ones included
             # (hiding a paper must move the date too).
             models.Index(fields=["-updated_at"], name="paper_updated_idx"),
@@ -405,3 +411,33 @@ class DigestEntry(models.Model):
 
     def __str__(self):
         return f"{self.digest.name} #{self.position}"
+
+
+class SearchEntry(models.Model):
+    """A paper's row in the full-text index: derived text, written only by papers.search.
+
+    Migration 0004 creates the table for each backend, so Django does not manage it: on SQLite an
+    FTS5 virtual table (rowid = paper id); on PostgreSQL a table whose stored, generated `document`
+    tsvector has the GIN index `papers_search_document_gin` (used by /search/ and `?q=` on every
+    paper list). The columns hold index text (CJK as bigrams), not text to show.
+    """
+
+    paper = models.OneToOneField(
+        Paper,
+        primary_key=True,
+        db_column="rowid",
+        db_constraint=False,
+        # The database removes the row with its paper (a foreign key on PostgreSQL, a trigger on SQLite).
+        on_delete=models.DO_NOTHING,
+        related_name="search_entry",
+    )
+    title = models.TextField()
+    people = models.TextField()
+    body = models.TextField()
+
+    class Meta:
+        managed = False
+        db_table = "papers_search"
+
+    def __str__(self):
+        return f"search index of paper #{self.paper_id}"

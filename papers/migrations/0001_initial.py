@@ -395,16 +395,22 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="paper",
             index=models.Index(
-                fields=["is_published", "-listed_on", "-listed_digest", "listed_position"],
+                condition=models.Q(("is_published", True)),
+                fields=["-listed_on", "-listed_digest", "listed_position", "-id"],
                 name="paper_listing_idx",
             ),
         ),
         migrations.AddIndex(
             model_name="paper",
             index=models.Index(
-                fields=["area", "is_published", "-listed_on", "-listed_digest", "listed_position"],
+                condition=models.Q(("is_published", True)),
+                fields=["area", "-listed_on", "-listed_digest", "listed_position", "-id"],
                 name="paper_area_listing_idx",
             ),
+        ),
+        migrations.AddIndex(
+            model_name="paper",
+            index=models.Index(fields=["area", "is_published"], name="paper_area_counts_idx"),
         ),
         migrations.AddIndex(
             model_name="paper",
