@@ -5,3 +5,6 @@ class PapersConfig(AppConfig):
     name = "papers"
     verbose_name = "Papers"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from . import signals  # noqa: F401  (connects the search index's receivers)

@@ -10,6 +10,7 @@ from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.db import transaction
 from django.utils import timezone
 
+from . import search
 from .importing import import_digest
 from .models import (
     TEXT_FIELDS,
@@ -53,6 +54,7 @@ def _replace_list(paper, entities, link, fk, source_field):
     link.objects.bulk_create(
         link(paper=paper, position=i, **{f"{fk}_id": pk}) for i, pk in enumerate(wanted, 1)
     )
+    search.reindex_papers([paper.pk])  # bulk writes send no signals
     setattr(paper, source_field, Source.CURATOR)
     paper.updated_at = timezone.now()
     Paper.objects.filter(pk=paper.pk).update(**{source_field: Source.CURATOR, "updated_at": paper.updated_at})
@@ -130,6 +132,8 @@ def _merge(keep, others, link, fk, user):
             for paper_id, ordered in lists.items()
             for i, pk in enumerate(ordered, 1)
         )
+        # Bulk writes send no signals. All of keep's papers: the merged names now find them too.
+        search.reindex_entity(keep)
         for other in others:
             other.merged_into = keep
         names = ", ".join(f"“{o.name}”" for o in others)

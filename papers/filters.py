@@ -4,18 +4,20 @@ Invalid values (an unknown area, a slug that does not exist) fail validation and
 a hand-edited URL narrows nothing instead of erroring.
 """
 
+import hashlib
+
 import django_filters
 from django import forms
-from django.db.models import Count, Q
+from django.core.cache import cache
+from django.db.models import Count, Max, Q
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
-from .models import Area, Author, Digest, Institution, Paper
+from . import search
+from .models import Affiliation, Area, Author, Authorship, Digest, DigestEntry, Institution, Paper
 
 MAX_VALUES = 20  # per repeatable parameter; more is not a real reader's URL
-
-
-def area_choices():
-    return [(code, code) for code in Area.objects.order_by("code").values_list("code", flat=True)]
+FACET_CACHE_SECONDS = 600
 
 
 class BoundedMultipleChoiceField(forms.MultipleChoiceField):
@@ -41,20 +43,22 @@ class InstitutionFilter(django_filters.ModelMultipleChoiceFilter):
 
 
 class PaperFilter(django_filters.FilterSet):
-    area = AreaFilter(field_name="area__code", choices=area_choices, label=_("Area"))
+    # Full-text search (papers.search); a longer query is invalid, so ignored, and the page says so.
+    q = django_filters.CharFilter(method="filter_q", max_length=search.MAX_QUERY_LENGTH, label=_("Search"))
+    # Every filter below is an `id IN (subquery)` on a link table or a plain column: no join that
+    # multiplies rows, so no DISTINCT over whole paper rows (at 100,000 papers that cost seconds).
+    area = AreaFilter(field_name="area__code", choices=(), label=_("Area"), distinct=False)
     institution = InstitutionFilter(
-        # With to_field_name, django-filter filters on `field_name` = the slug itself.
-        field_name="institutions__slug",
+        method="filter_institution",
         to_field_name="slug",
         queryset=Institution.objects.canonical(),
         label=_("Institution"),
-        distinct=True,
     )
     author = django_filters.ModelChoiceFilter(
-        field_name="authors", to_field_name="slug", queryset=Author.objects.canonical(), label=_("Author")
+        method="filter_author", to_field_name="slug", queryset=Author.objects.canonical(), label=_("Author")
     )
     digest = django_filters.ModelChoiceFilter(
-        field_name="entries__digest", queryset=Digest.objects.all(), label=_("Digest"), distinct=True
+        method="filter_digest", queryset=Digest.objects.all(), label=_("Digest")
     )
     both = django_filters.BooleanFilter(method="filter_both", label=_("Has both languages"))
 
@@ -62,11 +66,42 @@ class PaperFilter(django_filters.FilterSet):
         model = Paper
         fields = []
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The area list is loaded at most once, and only when needed: to validate ?area= here, and
+        # for the facets (area_facets). A feed's conditional GET without ?area= never loads it.
+        if self.data and self.data.get("area"):
+            self.filters["area"].extra["choices"] = [(a.code, a.code) for a in self.areas]
+
+    @cached_property
+    def areas(self):
+        return list(Area.objects.order_by("code"))
+
+    def filter_institution(self, queryset, name, value):
+        if not value:
+            return queryset
+        return queryset.filter(pk__in=Affiliation.objects.filter(institution__in=value).values("paper_id"))
+
+    def filter_author(self, queryset, name, value):
+        return queryset.filter(pk__in=Authorship.objects.filter(author=value).values("paper_id"))
+
+    def filter_digest(self, queryset, name, value):
+        return queryset.filter(pk__in=DigestEntry.objects.filter(digest=value).values("paper_id"))
+
     def filter_both(self, queryset, name, value):
         if value is None:
             return queryset
         both = Q(abstract_en__isnull=False) & (Q(summary_zh__isnull=False) | Q(abstract_zh__isnull=False))
         return queryset.filter(both) if value else queryset.exclude(both)
+
+    def filter_q(self, queryset, name, value):
+        # Ranked best first; the lists order by date only when there is no query.
+        return search.search(queryset, value) if value else queryset
+
+    def search_query(self):
+        """The parsed query (papers.search.Query) when `q` is active, else None."""
+        text = self.active().get("q")
+        return search.parse(text) if text else None
 
     def active(self):
         """The valid, non-empty parameters: what the page says it is showing, and what its feed keeps."""
@@ -101,15 +136,38 @@ def _param(value):
     return str(getattr(value, "slug", None) or getattr(value, "pk", None) or value)
 
 
-def area_facets(papers):
-    """Every area with the number of papers in the current selection, ignoring the area filter itself."""
-    return Area.objects.annotate(n=Count("papers", filter=Q(papers__in=papers.values("pk")))).order_by("code")
+def area_facets(papers, areas):
+    """Every area with the number of papers in the current selection (one GROUP BY on the area index)."""
+    counts = dict(papers.order_by().values_list("area_id").annotate(n=Count("pk")))
+    for area in areas:
+        area.n = counts.get(area.pk, 0)
+    return areas
 
 
 def institution_facets(papers, limit=12):
-    """The institutions most represented in the current selection."""
-    return (
-        Institution.objects.filter(affiliations__paper__in=papers.values("pk"))
-        .annotate(n=Count("affiliations__paper", distinct=True))
-        .order_by("-n", "name")[:limit]
-    )
+    """The institutions most represented in the current selection.
+
+    Grouping every affiliation of a large selection is the most expensive query of a list page, and
+    its answer only changes when papers do, so it is cached under the selection's SQL and the newest
+    paper change (an index lookup; imports, edits, merges and hides all bump `updated_at`).
+    """
+    if papers.query.is_empty():  # e.g. a search with no searchable words: nothing to count
+        return []
+    stamp = Paper.objects.order_by().aggregate(newest=Max("updated_at"))["newest"]
+    sql, params = papers.order_by().values("pk").query.sql_with_params()
+    key = "institution-facets:" + hashlib.sha256(repr((sql, params, stamp, limit)).encode()).hexdigest()
+    top = cache.get(key)
+    if top is None:
+        top = list(
+            Affiliation.objects.filter(paper__in=papers.order_by().values("pk"))
+            .values_list("institution_id", "institution__name", "institution__slug")
+            .annotate(n=Count("paper_id"))
+            .order_by("-n", "institution__name")[:limit]
+        )
+        cache.set(key, top, FACET_CACHE_SECONDS)
+    institutions = []
+    for pk, name, slug, n in top:
+        institution = Institution(pk=pk, name=name, slug=slug)
+        institution.n = n
+        institutions.append(institution)
+    return institutions

@@ -16,7 +16,7 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from . import parsing
+from . import parsing, search
 from .models import (
     TEXT_FIELDS,
     Affiliation,
@@ -207,6 +207,8 @@ def _write(parsed, *, checksum, report):
     report.created = len(new_papers)
     report.matched = sum(1 for s in slots if not s.is_new)
     report.updated = len({p.pk for p in changed + list_changed if p not in new_papers})
+    # Bulk writes send no signals: the search index is brought up to date here, in the same transaction.
+    search.reindex_papers([p.pk for p in new_papers] + [p.pk for p in to_update])
 
 
 _PAPER_FIELDS = [

@@ -9,6 +9,7 @@ app_name = "papers"
 
 urlpatterns = [
     path("", views.paper_list, name="list"),
+    path("search/", views.search, name="search"),
     path("papers/<int:pk>/", views.paper_detail, name="paper"),
     path("areas/<str:code>/", views.area_detail, name="area"),
     path("institutions/", views.institution_list, name="institutions"),

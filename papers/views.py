@@ -9,12 +9,20 @@ from django.utils.translation import gettext as _
 
 from .filters import PaperFilter, area_facets, institution_facets
 from .models import Affiliation, Area, Author, Authorship, Digest, DigestEntry, Institution, Paper
+from .search import MAX_QUERY_LENGTH, arxiv_paper
 
 PAGE_SIZE = 25
 
 
 def paper_list(request):
     return render_paper_list(request, heading=_("Latest papers"))
+
+
+def search(request):
+    """/search/?q=…: the paper list with a search form, and help on what can be searched when q is empty."""
+    return render_paper_list(
+        request, heading=_("Search"), list_url=reverse("papers:search"), search_page=True
+    )
 
 
 def area_detail(request, code):
@@ -50,7 +58,14 @@ def author_detail(request, slug):
 
 
 def render_paper_list(
-    request, *, fixed=None, feed=("latest", None), heading, template="papers/paper_list.html", **context
+    request,
+    *,
+    fixed=None,
+    feed=("latest", None),
+    heading,
+    template="papers/paper_list.html",
+    list_url=None,
+    **context,
 ):
     """The paper list behind /, the facet pages and their feeds' autodiscovery links.
 
@@ -61,11 +76,15 @@ def render_paper_list(
     for key, value in (fixed or {}).items():
         data.setlist(key, value if isinstance(value, list) else [value])
     filterset = PaperFilter(data, queryset=Paper.objects.published())
+    search_query = filterset.search_query()
+    if search_query is not None and (paper := arxiv_paper(search_query.text)):
+        return redirect(paper)  # an arXiv id (2305.18290, arXiv:…v2, its URL) jumps to the paper
     papers = filterset.qs
-    page = Paginator(papers.with_listing().newest_first(), PAGE_SIZE, orphans=3).get_page(
-        request.GET.get("page")
-    )
+    # A search is ordered by rank (filterset.qs is); every other list newest first.
+    ordered = papers if search_query is not None else papers.newest_first()
+    page = Paginator(ordered.with_listing(), PAGE_SIZE, orphans=3).get_page(request.GET.get("page"))
     query = filterset.query_params()
+    list_url = list_url or reverse("papers:list")
     context.update(
         heading=heading,
         page=page,
@@ -73,12 +92,20 @@ def render_paper_list(
         query=query,
         page_query=urlencode(query, doseq=True),
         area_facets=facet_links(
-            area_facets(filterset.qs_without("area")), "area", query, key=lambda a: a.code
+            area_facets(filterset.qs_without("area"), filterset.areas),
+            "area",
+            query,
+            key=lambda a: a.code,
+            base=list_url,
         ),
         institution_facets=facet_links(
-            institution_facets(papers), "institution", query, key=lambda i: i.slug
+            institution_facets(papers), "institution", query, key=lambda i: i.slug, base=list_url
         ),
-        both_toggle_url=toggle_url(query, "both", [] if query.get("both") else ["true"]),
+        both_toggle_url=toggle_url(query, "both", [] if query.get("both") else ["true"], base=list_url),
+        search_query=search_query,
+        search_text=data.get("q", ""),
+        search_too_long="q" in filterset.form.errors,
+        search_max_length=MAX_QUERY_LENGTH,
         feeds=feed_urls(
             *feed, query={k: v for k, v in query.items() if k not in (fixed or {})}, title=heading
         ),
@@ -86,20 +113,20 @@ def render_paper_list(
     return render(request, template, context)
 
 
-def facet_links(items, name, query, *, key):
+def facet_links(items, name, query, *, key, base=None):
     """Each facet item with the URL that adds it to, or removes it from, the current selection."""
     selected = set(query.get(name, []))
     for item in items:
         value = key(item)
         values = [v for v in query.get(name, []) if v != value] if value in selected else [*selected, value]
         item.selected = value in selected
-        item.toggle_url = toggle_url(query, name, sorted(values))
+        item.toggle_url = toggle_url(query, name, sorted(values), base=base)
     return items
 
 
-def toggle_url(query, name, values):
+def toggle_url(query, name, values, *, base=None):
     changed = {k: v for k, v in {**query, name: values}.items() if v}
-    return reverse("papers:list") + ("?" + urlencode(changed, doseq=True) if changed else "")
+    return (base or reverse("papers:list")) + ("?" + urlencode(changed, doseq=True) if changed else "")
 
 
 def feed_urls(kind, key, *, query, title):
