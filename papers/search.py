@@ -33,7 +33,8 @@ import unicodedata
 from dataclasses import dataclass
 
 from django.db import connection, transaction
-from django.db.models import Expression, F, FloatField, Func, Lookup, TextField, Value
+from django.db.models import Case, Expression, F, FloatField, Func, Lookup, Subquery, TextField, Value, When
+from django.db.models.functions import Coalesce
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 
@@ -42,6 +43,11 @@ from .models import Affiliation, Author, Authorship, Institution, Paper, SearchE
 MAX_QUERY_LENGTH = 200
 INDEX_TABLE = SearchEntry._meta.db_table
 CHUNK = 500  # papers per reindex batch (SQLite's bound-parameter limit is far above this)
+# Relevance is computed for the newest this-many matches of a query; any older matches follow them,
+# newest first. Ranking costs a little per match (bm25 reads each match's positions, ts_rank
+# decompresses each match's vector), so this keeps a query that matches half the corpus as fast as
+# one that matches a thousand papers; queries with fewer matches are ranked whole.
+RANK_WINDOW = 1000
 
 # bm25() weights of the FTS5 columns (title, people, body), and ts_rank's weights for D, C, B, A.
 # A title hit outweighs any number of abstract hits, so title matches come first on both.
@@ -211,15 +217,27 @@ def search(queryset, text):
             .order_by(*newest)
         )
     backend = _backend()
+    match = backend.match(query)
     # Filtering on the relation makes the join to the index an INNER join, so the database can
     # start from the index's matches rather than scan every paper.
     handle = _IndexColumn(F("search_entry__title"), backend.column, backend.column_type)
+    # The oldest paper of the RANK_WINDOW newest matches (none if there are fewer matches).
+    cutoff = Subquery(
+        _matching(match)
+        .order_by(backend.newest_match_first)
+        .values("paper_id")[RANK_WINDOW - 1 : RANK_WINDOW]
+    )
+    # Ranked on the wanted terms only: ts_rank gives 0 to any query with a negation in it.
+    rank = backend.rank(handle, backend.match(query, ranking=True))
     return (
         queryset.filter(search_entry__isnull=False)
-        .filter(backend.lookup(handle, backend.match(query)))
-        # Ranked on the wanted terms only: ts_rank gives 0 to any query with a negation in it.
-        .annotate(search_rank=backend.rank(handle, backend.match(query, ranking=True)))
-        .order_by("-search_rank", *newest)
+        .filter(backend.lookup(handle, match))
+        .annotate(
+            search_rank=Case(
+                When(pk__gte=Coalesce(cutoff, 0), then=rank), default=None, output_field=FloatField()
+            )
+        )
+        .order_by(F("search_rank").desc(nulls_last=True), *newest)
     )
 
 
@@ -228,10 +246,15 @@ def papers(text):
     return search(Paper.objects.published(), text)
 
 
-def _matching_ids(match):
+def _matching(match):
+    """The index rows matching a backend query (the index alone, no join)."""
     backend = _backend()
     handle = _IndexColumn(F("title"), backend.column, backend.column_type)
-    return SearchEntry.objects.filter(backend.lookup(handle, match)).values("paper_id")
+    return SearchEntry.objects.filter(backend.lookup(handle, match))
+
+
+def _matching_ids(match):
+    return _matching(match).values("paper_id")
 
 
 class _IndexColumn(Expression):
@@ -268,6 +291,7 @@ class _Fts5Match(Lookup):
 
 class _SQLite:
     column = INDEX_TABLE  # FTS5's hidden column named after the table: the whole row
+    newest_match_first = F("paper_id").desc()  # FTS5 walks its matches in rowid order, either way
     column_type = TextField()
 
     @staticmethod
@@ -295,6 +319,9 @@ class _SQLite:
 
 class _PostgreSQL:
     column = "document"
+    # `+ 0` keeps the planner from walking the primary key backwards and testing every row's vector
+    # (it would, for a query it thinks common): it collects the matches from the GIN index and sorts.
+    newest_match_first = (F("paper_id") + 0).desc()
 
     @property
     def column_type(self):

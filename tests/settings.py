@@ -7,3 +7,6 @@ os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key")
 from portal.settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Pages render {% static %} without a collectstatic run (the manifest storage needs one).
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405

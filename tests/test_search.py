@@ -153,6 +153,23 @@ def test_title_matches_rank_first(corpus):
     assert found("graphs") == [HEAT, "2301.00009"]
 
 
+def test_only_the_newest_matches_are_ranked(monkeypatch):
+    import_digest(
+        daily_digest(
+            [
+                Entry("Zebra Stripes", "2301.00011", abstract_en="Stripes."),
+                Entry("Horses", "2301.00012", abstract_en="Not a zebra."),
+                Entry("Donkeys", "2301.00013", abstract_en="Nor a zebra."),
+            ]
+        ),
+        name="2023-01-01.txt",
+    )
+    assert found("zebra")[0] == "2301.00011"  # the title match first
+    # With a window of two, the two newest matches are ranked, and the older one follows them.
+    monkeypatch.setattr(search, "RANK_WINDOW", 2)
+    assert found("zebra")[-1] == "2301.00011"
+
+
 def test_hidden_papers_are_never_found(client, corpus):
     curation.set_published(papers=Paper.objects.filter(arxiv_id=DIFFUSION), published=False)
     assert found_set("扩散") == {HEAT}
@@ -274,7 +291,7 @@ def test_query_without_searchable_words_finds_nothing(client, corpus):
 def test_site_header_has_a_labelled_search_form(client, corpus):
     response = client.get("/")
     form = re.search(
-        r'<form class="site-search" action="/search/" method="get" role="search">.*?</form>',
+        r'<form class="site-search" action="/search/" method="get" role="search"[^>]*>.*?</form>',
         response.text,
         re.S,
     )
