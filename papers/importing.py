@@ -462,21 +462,21 @@ def _write_people(slots, report):
 
 
 def _insert(model, columns, rows):
-    """Insert plain tuples with one executemany.
+    """Insert plain tuples as multi-row INSERT statements.
 
     Link rows, new names and entries are nearly all an import writes; building a model instance for
-    each (bulk_create) cost more than the rest of the import together. Nothing here needs their ids.
+    each (bulk_create) cost more than the rest of the import together, and executemany costs one
+    round trip per row on PostgreSQL. Nothing here needs their ids back.
     """
     if not rows:
         return
     quote = connection.ops.quote_name
-    sql = (
-        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(map(quote, columns))}) "
-        f"VALUES ({', '.join(['%s'] * len(columns))})"
-    )
+    head = f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(map(quote, columns))}) VALUES "
+    placeholder = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    per_statement = max(1, (connection.features.max_query_params or 30_000) // len(columns))
     with connection.cursor() as cursor:
-        for chunk in _chunks(rows, 2000):
-            cursor.executemany(sql, chunk)
+        for chunk in _chunks(rows, per_statement):
+            cursor.execute(head + ", ".join([placeholder] * len(chunk)), [v for row in chunk for v in row])
 
 
 def _current_lists(paper_ids):
