@@ -21,7 +21,8 @@ tokens on both backends, so the two behave alike.
 
 Query syntax, the same on both backends (like PostgreSQL's websearch_to_tsquery): words are ANDed,
 "quoted phrases" match as phrases, -word or -"a phrase" excludes, `or` between two terms accepts
-either. An arXiv id, alone, is handled by the views: it jumps to the paper.
+either. An arXiv id, alone, is handled by the views: it jumps to the paper. Results are ordered by
+relevance (see RANK_WINDOW), then newest first.
 
 Hidden papers are indexed like the rest: every search goes through `Paper.objects.published()`,
 so hiding or showing a paper needs no reindexing.
@@ -44,14 +45,16 @@ MAX_QUERY_LENGTH = 200
 INDEX_TABLE = SearchEntry._meta.db_table
 CHUNK = 500  # papers per reindex batch (SQLite's bound-parameter limit is far above this)
 # Relevance is computed for the newest this-many matches of a query; any older matches follow them,
-# newest first. Ranking costs a little per match (bm25 reads each match's positions, ts_rank
-# decompresses each match's vector), so this keeps a query that matches half the corpus as fast as
-# one that matches a thousand papers; queries with fewer matches are ranked whole.
+# newest first. Ranking costs something per match (bm25 reads each match's positions, ts_rank
+# decompresses each match's vector), so this caps that cost for a query matching half the corpus
+# ("learning", "模型"); queries with fewer matches are ranked whole. (Counting the matches and
+# joining them to their papers still grows with their number.)
 RANK_WINDOW = 1000
 
-# bm25() weights of the FTS5 columns (title, people, body), and ts_rank's weights for D, C, B, A.
-# A title hit outweighs any number of abstract hits, so title matches come first on both.
+# bm25() weights of the FTS5 columns (title, people, body), and ts_rank's weights for D, C, B, A:
+# title matches come first on both (on SQLite with the help of TITLE_FIRST, see _SQLite.rank).
 FTS5_WEIGHTS = (10.0, 4.0, 1.0)
+TITLE_FIRST = 100.0
 TS_RANK_WEIGHTS = [0.05, 0.2, 0.4, 1.0]
 
 # --- text: what gets indexed, and what a query turns into --------------------------------------
@@ -145,10 +148,6 @@ class Query:
 
     def __bool__(self):
         return bool(self.groups or self.excluded)
-
-    @property
-    def arxiv_id(self):
-        return arxiv_id(self.text)
 
     @functools.cached_property
     def highlighter(self):
@@ -246,6 +245,16 @@ def papers(text):
     return search(Paper.objects.published(), text)
 
 
+def in_order(paper_ids):
+    """The papers of a page of ranked ids, in that order, with what a paper card shows.
+
+    Paging a search by id (`values_list("pk")`) lets the database rank from the index and the
+    covering index `paper_search_join_idx` alone; only the page's papers are then read whole.
+    """
+    papers = Paper.objects.published().with_listing().in_bulk(list(paper_ids))
+    return [papers[pk] for pk in paper_ids if pk in papers]
+
+
 def _matching(match):
     """The index rows matching a backend query (the index alone, no join)."""
     backend = _backend()
@@ -313,8 +322,13 @@ class _SQLite:
         return _Fts5Match(handle, match)
 
     def rank(self, handle, match):
-        # bm25() is lower-is-better; negated so that on both backends a higher rank is better.
-        return -Func(handle, *map(Value, FTS5_WEIGHTS), function="bm25", output_field=FloatField())
+        # FTS5's column weights scale term frequencies, which bm25 then saturates, so they cannot
+        # put title matches first on their own: the title's own score leads, the weighted whole
+        # breaks ties. bm25() is lower-is-better; negated so that a higher rank is better on both.
+        def bm25(*weights):
+            return Func(handle, *map(Value, weights), function="bm25", output_field=FloatField())
+
+        return -(bm25(1.0, 0.0, 0.0) * TITLE_FIRST + bm25(*FTS5_WEIGHTS))
 
 
 class _PostgreSQL:

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from .filters import PaperFilter, area_facets, institution_facets
 from .models import Affiliation, Area, Author, Authorship, Digest, DigestEntry, Institution, Paper
 from .search import MAX_QUERY_LENGTH, arxiv_paper
+from .search import in_order as search_in_order
 
 PAGE_SIZE = 25
 
@@ -80,9 +81,16 @@ def render_paper_list(
     if search_query is not None and (paper := arxiv_paper(search_query.text)):
         return redirect(paper)  # an arXiv id (2305.18290, arXiv:…v2, its URL) jumps to the paper
     papers = filterset.qs
-    # A search is ordered by rank (filterset.qs is); every other list newest first.
-    ordered = papers if search_query is not None else papers.newest_first()
-    page = Paginator(ordered.with_listing(), PAGE_SIZE, orphans=3).get_page(request.GET.get("page"))
+    if search_query is None:
+        page = Paginator(papers.newest_first().with_listing(), PAGE_SIZE, orphans=3).get_page(
+            request.GET.get("page")
+        )
+    else:
+        # A search is ordered by rank (filterset.qs is): page through ids, then read those papers.
+        page = Paginator(papers.values_list("pk", flat=True), PAGE_SIZE, orphans=3).get_page(
+            request.GET.get("page")
+        )
+        page.object_list = search_in_order(page.object_list)
     query = filterset.query_params()
     list_url = list_url or reverse("papers:list")
     context.update(

@@ -10,3 +10,5 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 # Pages render {% static %} without a collectstatic run (the manifest storage needs one).
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
+# No collectstatic in a test run: whitenoise would warn on every request about the missing folder.
+STATIC_ROOT = None

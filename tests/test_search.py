@@ -1,9 +1,11 @@
 """Full-text search (papers.search, /search/ and ?q= on the lists), on SQLite and PostgreSQL alike."""
 
+import io
 import re
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
 
 from papers import curation, search
@@ -299,9 +301,10 @@ def test_site_header_has_a_labelled_search_form(client, corpus):
 
 
 def test_search_page_query_count(client, corpus, django_assert_max_num_queries):
-    # Expected: area choices (form validation), count, page, authorships, affiliations, area facets,
-    # institution facets, and the arXiv-id check only when the query is an id.
-    with django_assert_max_num_queries(8):
+    # Expected: areas (form choices and facets), count, the page's ranked ids, those papers, their
+    # authorships, their affiliations, area facets, the institution facets' cache stamp and the
+    # institution facets; and an arXiv-id lookup only when the query is an id.
+    with django_assert_max_num_queries(9):
         response = client.get("/search/", {"q": "扩散 -robot", "area": "LG"})
     assert titles(response) == ["Heat Equations on Graphs"]
 
@@ -364,6 +367,15 @@ def test_index_follows_renames_and_merges(corpus):
     assert found_set("MIT") == {DPO, SPARSE}
 
 
+def test_rebuild_command_reindexes_everything(corpus):
+    SearchEntry.objects.filter(paper=corpus[DPO]).delete()
+    assert found_set("preference") == set()
+    out = io.StringIO()
+    call_command("rebuild_search_index", stdout=out)
+    assert "indexed 4 papers" in out.getvalue()
+    assert found_set("preference") == {DPO}
+
+
 def test_deleted_paper_leaves_the_index(corpus):
     corpus[HEAT].delete()
     assert not SearchEntry.objects.filter(paper_id=corpus[HEAT].pk).exists()
@@ -374,5 +386,7 @@ def test_seed_digests_are_searchable(client):
         import_digest(path.read_bytes(), name=path.name)
     mega = Paper.objects.get(arxiv_id="2209.10655")
     assert "2209.10655" in found("注意力机制")
+    # "diffusion" is in one paper's title (and abstract) and four times in another's abstract only.
+    assert Paper.objects.get(arxiv_id=found("diffusion")[0]).title_en.startswith("Sampling is as easy")
     assert "2209.10655" in found("gated attention")
     assert client.get("/search/", {"q": "arXiv:2209.10655"})["Location"] == mega.get_absolute_url()

@@ -104,6 +104,13 @@ class Migration(migrations.Migration):
             ],
             options={"db_table": "papers_search", "managed": False},
         ),
+        migrations.AddIndex(
+            model_name="paper",
+            index=models.Index(
+                fields=["id", "is_published", "listed_on", "listed_digest", "listed_position"],
+                name="paper_search_join_idx",
+            ),
+        ),
         migrations.RunPython(create_index, drop_index),
         migrations.RunPython(fill_index, migrations.RunPython.noop),
     ]
