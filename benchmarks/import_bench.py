@@ -19,6 +19,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from throwaway_db import use_throwaway_database  # noqa: E402  (beside this script)
+
 
 def synthetic_files(folder, *, entries, per_file, seed=7):
     from tests.builders import Entry, daily_digest
@@ -59,16 +61,8 @@ def main():
     args = parser.parse_args()
 
     os.environ.setdefault("DJANGO_SECRET_KEY", "benchmark-only")
-    url = os.environ.get("DATABASE_URL", "")
     tmp = Path(tempfile.mkdtemp(prefix="import-bench-"))
-    if url.startswith("postgres"):
-        base, _, _ = url.rpartition("/")
-        os.environ["DATABASE_URL"] = f"{base}/bench_import"
-        _recreate_postgres_database(url, "bench_import")
-        label = "PostgreSQL"
-    else:
-        os.environ["DATABASE_URL"] = f"sqlite:///{tmp / 'bench.sqlite3'}"
-        label = "SQLite"
+    label, drop_database = use_throwaway_database("bench_import", tmp)
 
     import django
 
@@ -95,20 +89,10 @@ def main():
     from papers.models import Paper
 
     print(f"{label}: {Paper.objects.count():,} papers in the database")
-    if label == "PostgreSQL":
-        from django.db import connections
+    from django.db import connections
 
-        connections.close_all()
-        _recreate_postgres_database(url, "bench_import", create=False)
-
-
-def _recreate_postgres_database(url, name, *, create=True):
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        if create:
-            conn.execute(f'CREATE DATABASE "{name}"')
+    connections.close_all()
+    drop_database()
 
 
 if __name__ == "__main__":

@@ -38,6 +38,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from throwaway_db import use_throwaway_database  # noqa: E402  (beside this script)
+
 QUERIES = {
     "en": [
         "diffusion",
@@ -474,16 +476,8 @@ def main():
 
     os.environ.setdefault("DJANGO_SECRET_KEY", "benchmark-only")
     os.environ["DJANGO_DEBUG"] = "0"
-    url = os.environ.get("DATABASE_URL", "")
     tmp = Path(tempfile.mkdtemp(prefix="search-bench-"))
-    if url.startswith("postgres"):
-        base, _, _ = url.rpartition("/")
-        os.environ["DATABASE_URL"] = f"{base}/bench_search"
-        _recreate_postgres_database(url, "bench_search")
-        label = "PostgreSQL"
-    else:
-        os.environ["DATABASE_URL"] = f"sqlite:///{tmp / 'bench.sqlite3'}"
-        label = "SQLite"
+    label, drop_database = use_throwaway_database("bench_search", tmp)
 
     import django
 
@@ -514,18 +508,8 @@ def main():
             )
     finally:
         connections.close_all()
-        if label == "PostgreSQL":
-            _recreate_postgres_database(url, "bench_search", create=False)
+        drop_database()
         shutil.rmtree(tmp, ignore_errors=True)
-
-
-def _recreate_postgres_database(url, name, *, create=True):
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        if create:
-            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 if __name__ == "__main__":
