@@ -69,55 +69,66 @@ class Selection:
         return filterset.qs.order_by().aggregate(newest=Max("updated_at"))
 
 
-def selection_for(request, kind, key=None):
-    """The selection a feed URL stands for, without touching the database for the fixed facet."""
-    query = request.GET.copy()
-    query.pop("page", None)
-    # Facets as `id IN (subquery)`, never a join that repeats papers: no DISTINCT needed.
-    if kind == "area":
-        base = Paper.objects.filter(area__code=key)
-    elif kind == "institution":
-        links = Affiliation.objects.filter(institution_id__in=kept_id(Institution, key))
-        base = Paper.objects.filter(pk__in=links.values("paper_id"))
-    elif kind == "author":
-        links = Authorship.objects.filter(author_id__in=kept_id(Author, key))
-        base = Paper.objects.filter(pk__in=links.values("paper_id"))
-    elif kind == "digest":
-        base = Paper.objects.filter(pk__in=DigestEntry.objects.filter(digest_id=key).values("paper_id"))
-    else:
-        base = Paper.objects.all()
-    return Selection(title="", page_url="", base=base, query=query)
-
-
 def kept_id(model, slug):
     """The id of the row a slug names, or of the row it was merged into: an old slug's subscribers
     keep getting the kept institution's (or author's) papers."""
     return model.objects.filter(slug=slug).values(kept=Coalesce("merged_into_id", "id"))
 
 
+def _linked(links):
+    return Paper.objects.filter(pk__in=links.values("paper_id"))
+
+
+@dataclass(frozen=True)
+class Facet:
+    """A feed URL's fixed facet: its model, the field its URL key names, its papers and its title."""
+
+    model: type
+    key_field: str
+    papers: object  # key → Paper queryset, as `id IN (subquery)`: no join repeats a paper, no DISTINCT
+    title: str  # formatted with the facet's object as `o`
+
+
+FACETS = {
+    "area": Facet(
+        Area, "code", lambda key: Paper.objects.filter(area__code=key), "{o.code} {o.name_en} / {o.name_zh}"
+    ),
+    "institution": Facet(
+        Institution,
+        "slug",
+        lambda key: _linked(Affiliation.objects.filter(institution_id__in=kept_id(Institution, key))),
+        "papers from {o.name}",
+    ),
+    "author": Facet(
+        Author,
+        "slug",
+        lambda key: _linked(Authorship.objects.filter(author_id__in=kept_id(Author, key))),
+        "papers by {o.name}",
+    ),
+    "digest": Facet(
+        Digest, "pk", lambda key: _linked(DigestEntry.objects.filter(digest_id=key)), "digest {o.name}"
+    ),
+}
+
+
+def selection_for(request, kind, key=None):
+    """The selection a feed URL stands for, without touching the database for the fixed facet."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    base = FACETS[kind].papers(key) if kind in FACETS else Paper.objects.all()
+    return Selection(title="", page_url="", base=base, query=query)
+
+
 def describe(selection, kind, key):
     """Fill in the title and page of a selection; 404 for a facet that does not exist."""
-    name = settings.PORTAL_NAME
     suffix = ", filtered" if selection.query else ""
-    if kind == "area":
-        area = get_object_or_404(Area, code=key)
-        selection.title = f"{name}: {area.code} {area.name_en} / {area.name_zh}{suffix}"
-        page = area.get_absolute_url()
-    elif kind == "institution":
-        institution = get_object_or_404(Institution, slug=key)
-        selection.title = f"{name}: papers from {institution.name}{suffix}"
-        page = institution.get_absolute_url()
-    elif kind == "author":
-        author = get_object_or_404(Author, slug=key)
-        selection.title = f"{name}: papers by {author.name}{suffix}"
-        page = author.get_absolute_url()
-    elif kind == "digest":
-        digest = get_object_or_404(Digest, pk=key)
-        selection.title = f"{name}: digest {digest.name}{suffix}"
-        page = digest.get_absolute_url()
+    if kind in FACETS:
+        facet = FACETS[kind]
+        obj = get_object_or_404(facet.model, **{facet.key_field: key})
+        title, page = facet.title.format(o=obj), obj.get_absolute_url()
     else:
-        selection.title = f"{name}: latest papers / 最新论文{suffix}"
-        page = reverse("papers:list")
+        title, page = "latest papers / 最新论文", reverse("papers:list")
+    selection.title = f"{settings.PORTAL_NAME}: {title}{suffix}"
     query = urlencode(list(selection.query.lists()), doseq=True)
     selection.page_url = page + (f"?{query}" if query else "")
     return selection
