@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, connection, models, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -191,7 +191,7 @@ def _write(parsed, *, checksum, report):
     now = timezone.now()
     for paper in new_papers:
         paper.created_at = paper.updated_at = now
-    Paper.objects.bulk_create(new_papers, batch_size=CHUNK)
+    _insert_papers(new_papers)
     for slot in slots:
         for entry in slot.entries:
             entry.paper = slot.paper
@@ -232,29 +232,18 @@ def _match_papers(parsed, digest, report):
     ids = {e.arxiv_id for e in parsed.entries if e.arxiv_id}
     keys = {k for e in parsed.entries for k in (text_key(e.abstract_en), text_key(e.abstract_zh)) if k}
 
-    by_id, by_key = {}, {}
-    for chunk in _chunks(sorted(ids)):
-        for paper in Paper.objects.filter(arxiv_id__in=chunk).order_by():
-            by_id[paper.arxiv_id] = _Slot(paper)
+    known = dict(_select_in(Paper, ("id", "arxiv_id"), "arxiv_id", ids))
     paper_ids_by_key = {}
-    for chunk in _chunks(sorted(keys)):
-        rows = (
-            DigestEntry.objects.filter(abstract_en_key__in=chunk)
-            .order_by()
-            .values_list("abstract_en_key", "paper_id")
-        )
-        rows = list(rows) + list(
-            DigestEntry.objects.filter(abstract_zh_key__in=chunk)
-            .order_by()
-            .values_list("abstract_zh_key", "paper_id")
-        )
-        for key, paper_id in rows:
+    for column in ("abstract_en_key", "abstract_zh_key"):
+        for key, paper_id in _select_in(DigestEntry, (column, "paper_id"), column, keys):
             paper_ids_by_key.setdefault(key, paper_id)
-    slots_by_pk = {s.paper.pk: s for s in by_id.values()}
-    missing = set(paper_ids_by_key.values()) - slots_by_pk.keys()
-    for chunk in _chunks(sorted(missing)):
-        for paper in Paper.objects.filter(pk__in=chunk).order_by():
-            slots_by_pk[paper.pk] = _Slot(paper)
+    # Most entries of a day are new papers: model instances are loaded only for the matched ones.
+    slots_by_pk = {
+        paper.pk: _Slot(paper)
+        for chunk in _chunks(sorted(known.keys() | set(paper_ids_by_key.values())))
+        for paper in Paper.objects.filter(pk__in=chunk).order_by()
+    }
+    by_id = {slots_by_pk[pk].paper.arxiv_id: slots_by_pk[pk] for pk in known}
     by_key = {key: slots_by_pk[pk] for key, pk in paper_ids_by_key.items()}
 
     slots = {}
@@ -461,35 +450,85 @@ def _write_people(slots, report):
     return changed
 
 
-def _insert(model, columns, rows):
-    """Insert plain tuples as multi-row INSERT statements.
+def _insert(model, columns, rows, *, returning=()):
+    """Insert plain tuples as multi-row INSERT statements; returns the `returning` columns' rows.
 
-    Link rows, new names and entries are nearly all an import writes; building a model instance for
-    each (bulk_create) cost more than the rest of the import together, and executemany costs one
-    round trip per row on PostgreSQL. Nothing here needs their ids back.
+    Papers, link rows, new names and entries are nearly all an import writes; bulk_create (a model
+    instance per row, each value prepared through the ORM's compiler) cost more than the rest of
+    the import together, and executemany costs one round trip per row on PostgreSQL.
     """
     if not rows:
-        return
+        return []
     quote = connection.ops.quote_name
     head = f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(map(quote, columns))}) VALUES "
+    tail = f" RETURNING {', '.join(map(quote, returning))}" if returning else ""
     placeholder = "(" + ", ".join(["%s"] * len(columns)) + ")"
     per_statement = max(1, (connection.features.max_query_params or 30_000) // len(columns))
+    returned = []
     with connection.cursor() as cursor:
         for chunk in _chunks(rows, per_statement):
-            cursor.execute(head + ", ".join([placeholder] * len(chunk)), [v for row in chunk for v in row])
+            sql = head + ", ".join([placeholder] * len(chunk)) + tail
+            cursor.execute(sql, [v for row in chunk for v in row])
+            if returning:
+                returned.extend(cursor.fetchall())
+    return returned
+
+
+def _insert_papers(papers):
+    """Insert new papers and set their ids.
+
+    Every new paper is listed at its first entry in this file, so `listed_position` tells the
+    returned ids apart without relying on the order of RETURNING rows.
+    """
+    fields = [f for f in Paper._meta.concrete_fields if not f.primary_key]
+    # Only dates need the backend's conversion; strings, numbers, booleans and None go as they are
+    # (preparing all 22 values of each paper through its field took most of the insert's time).
+    dates = {f.attname for f in fields if isinstance(f, models.DateField)}
+    rows = [
+        tuple(
+            f.get_db_prep_save(getattr(p, f.attname), connection)
+            if f.attname in dates
+            else getattr(p, f.attname)
+            for f in fields
+        )
+        for p in papers
+    ]
+    by_position = {p.listed_position: p for p in papers}
+    assert len(by_position) == len(papers)
+    for pk, position in _insert(Paper, [f.column for f in fields], rows, returning=("id", "listed_position")):
+        paper = by_position[position]
+        paper.pk = pk
+        paper._state.adding, paper._state.db = False, connection.alias
+
+
+def _select_in(model, columns, column, values):
+    """The `columns` of the rows of `model` whose `column` is one of `values`, as tuples.
+
+    Raw SQL because an import looks up thousands of ids, keys and names per file, and building an
+    ORM `__in` lookup (every value prepared through its field) cost more than running the query.
+    """
+    quote = connection.ops.quote_name
+    select = (
+        f"SELECT {', '.join(map(quote, columns))} FROM {quote(model._meta.db_table)} "
+        f"WHERE {quote(column)} IN "
+    )
+    rows = []
+    with connection.cursor() as cursor:
+        for chunk in _chunks(sorted(set(values))):
+            cursor.execute(select + "(" + ", ".join(["%s"] * len(chunk)) + ")", chunk)
+            rows.extend(cursor.fetchall())
+    return rows
 
 
 def _current_lists(paper_ids):
     current = {"authorships": {}, "affiliations": {}}
-    for chunk in _chunks(paper_ids):
-        for paper_id, pk in Authorship.objects.filter(paper_id__in=chunk).values_list(
-            "paper_id", "author_id"
-        ):
-            current["authorships"].setdefault(paper_id, []).append(pk)
-        for paper_id, pk in Affiliation.objects.filter(paper_id__in=chunk).values_list(
-            "paper_id", "institution_id"
-        ):
-            current["affiliations"].setdefault(paper_id, []).append(pk)
+    for relation, model, fk in (
+        ("authorships", Authorship, "author_id"),
+        ("affiliations", Affiliation, "institution_id"),
+    ):
+        rows = sorted(_select_in(model, ("paper_id", "position", fk), "paper_id", paper_ids))
+        for paper_id, _position, pk in rows:
+            current[relation].setdefault(paper_id, []).append(pk)
     return current
 
 
@@ -499,29 +538,20 @@ def _resolve_entities(model, names):
     for name in sorted(names):
         wanted.setdefault(normalize_name(name), " ".join(name.split()))
     found, merged_into = {}, {}
-    for chunk in _chunks(sorted(wanted)):
-        for key, pk, target in (
-            model.objects.filter(normalized_name__in=chunk)
-            .order_by()
-            .values_list("normalized_name", "pk", "merged_into_id")
-        ):
-            found[key] = pk
-            if target:
-                merged_into[pk] = target
+    for key, pk, target in _select_in(
+        model, ("normalized_name", "id", "merged_into_id"), "normalized_name", wanted
+    ):
+        found[key] = pk
+        if target:
+            merged_into[pk] = target
     missing = [key for key in wanted if key not in found]
     if missing:
+        # Most authors of a day's papers are new names.
         slugs = _assign_slugs(model, {key: wanted[key] for key in missing})
-        # New names are most of an import's rows (most authors of a day's papers are new), and a model
-        # instance per name cost more than the rest of the import, so they go in one executemany.
-        _insert(
-            model, ("name", "normalized_name", "slug"), [(wanted[key], key, slugs[key]) for key in missing]
+        rows = [(wanted[key], key, slugs[key]) for key in missing]
+        found.update(
+            _insert(model, ("name", "normalized_name", "slug"), rows, returning=("normalized_name", "id"))
         )
-        for chunk in _chunks(missing):
-            found.update(
-                model.objects.filter(normalized_name__in=chunk)
-                .order_by()
-                .values_list("normalized_name", "pk")
-            )
     _follow_merges(model, merged_into)
     return {key: _kept(pk, merged_into) for key, pk in found.items()}
 
@@ -572,10 +602,7 @@ def _assign_slugs(model, names):
 
 
 def _taken_slugs(model, slugs):
-    taken = set()
-    for chunk in _chunks(sorted(slugs)):
-        taken.update(model.objects.filter(slug__in=chunk).values_list("slug", flat=True))
-    return taken
+    return {slug for (slug,) in _select_in(model, ("slug",), "slug", slugs)}
 
 
 def _name_hash(normalized_name):

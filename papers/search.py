@@ -101,7 +101,8 @@ def _punctuation():
 
 def index_row(*, title, people, body):
     """The three indexed columns of a paper, from lists of its texts (None skipped)."""
-    return tuple(index_text(" \n ".join(t for t in texts if t)) for texts in (title, people, body))
+    # Each text is folded on its own so that English ones keep index_text's ASCII shortcut.
+    return tuple(" \n ".join(index_text(t) for t in texts if t) for texts in (title, people, body))
 
 
 # PostgreSQL's English stop words: they are not indexed there, so a query word that is one is
@@ -456,7 +457,9 @@ def _index_rows(paper_ids):
         )
         # Names merged into an entity stay searchable on its papers ("CMU" finds Carnegie Mellon's).
         aliases = {}
-        for target, name in model.objects.filter(merged_into_id__in={e for _, e, _ in links}).values_list(
+        # A subquery, not the list of ids: preparing thousands of ids for `__in` cost more than the query.
+        linked = link.objects.filter(paper_id__in=paper_ids).values(f"{fk}_id")
+        for target, name in model.objects.filter(merged_into_id__in=linked).values_list(
             "merged_into_id", "name"
         ):
             aliases.setdefault(target, []).append(name)
