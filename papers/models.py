@@ -153,7 +153,10 @@ class Paper(models.Model):
     arxiv_id = models.CharField(
         max_length=32, null=True, blank=True, help_text=_("Without version, e.g. 2209.10655.")
     )
-    area = models.ForeignKey(Area, null=True, blank=True, on_delete=models.PROTECT, related_name="papers")
+    # paper_area_counts_idx (area, is_published) covers lookups by area.
+    area = models.ForeignKey(
+        Area, null=True, blank=True, on_delete=models.PROTECT, related_name="papers", db_index=False
+    )
 
     # Missing text is NULL, never "" (the export contract); save() enforces it for forms too.
     title_en = models.TextField(null=True, blank=True)
@@ -333,8 +336,10 @@ def shorten(text, width=80):
 
 
 class Authorship(models.Model):
-    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="authorships")
-    author = models.ForeignKey(Author, on_delete=models.PROTECT, related_name="authorships")
+    # No single-column indexes on the keys: the unique (paper, position) and authorship_author_idx
+    # lead with them, and every extra index is one more write per author of every imported paper.
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="authorships", db_index=False)
+    author = models.ForeignKey(Author, on_delete=models.PROTECT, related_name="authorships", db_index=False)
     position = models.PositiveIntegerField()
 
     class Meta:
@@ -352,8 +357,11 @@ class Authorship(models.Model):
 
 
 class Affiliation(models.Model):
-    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="affiliations")
-    institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="affiliations")
+    # As for Authorship: the unique (paper, position) and affiliation_institution_idx cover the keys.
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="affiliations", db_index=False)
+    institution = models.ForeignKey(
+        Institution, on_delete=models.PROTECT, related_name="affiliations", db_index=False
+    )
     position = models.PositiveIntegerField()
 
     class Meta:
@@ -382,7 +390,8 @@ class DigestEntry(models.Model):
         OTHER = "other", _("also worth reading")
         STREAM = "stream", _("abstract stream")
 
-    digest = models.ForeignKey(Digest, on_delete=models.CASCADE, related_name="entries")
+    # The unique (digest, position) covers lookups by digest.
+    digest = models.ForeignKey(Digest, on_delete=models.CASCADE, related_name="entries", db_index=False)
     paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="entries")
     position = models.PositiveIntegerField(help_text=_("1-based, main entries then the other list."))
     section = models.CharField(max_length=10, choices=Section.choices)
