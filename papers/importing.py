@@ -27,6 +27,7 @@ from .models import (
     DigestEntry,
     Institution,
     Paper,
+    SearchEntry,
     Source,
     normalize_name,
 )
@@ -122,7 +123,8 @@ def import_digest(data, *, name, dry_run=False):
 
 def import_paths(paths, *, dry_run=False, progress=None):
     """Import files and folders (their *.txt files, by name); yields one report per file."""
-    for path in expand_paths(paths):
+    paths, imported = expand_paths(paths), 0
+    for index, path in enumerate(paths):
         if progress:
             progress(path)
         try:
@@ -130,7 +132,30 @@ def import_paths(paths, *, dry_run=False, progress=None):
         except OSError as err:
             yield ImportReport(name=path.name, status="failed", error=f"{path}: cannot read: {err.strerror}")
             continue
-        yield import_digest(data, name=path.name, dry_run=dry_run)
+        report = import_digest(data, name=path.name, dry_run=dry_run)
+        if report.status == "imported" and not dry_run:
+            imported += 1
+            # After the 1st, 2nd, 4th, 8th… file, and after the last: statistics at most half stale.
+            if imported & (imported - 1) == 0 or index == len(paths) - 1:
+                refresh_statistics()
+        yield report
+
+
+def refresh_statistics():
+    """Refresh PostgreSQL's planner statistics on the tables an import grows.
+
+    Without them PostgreSQL plans a lookup of 100 names in a table it believes empty as a full
+    scan: importing 30,000 entries into a new database took 3 times as long. Autovacuum would
+    catch up eventually (when it is on, at its next round), so a bulk load does what PostgreSQL's
+    manual advises after one: ANALYZE. SQLite is left without statistics on purpose: its default
+    assumption that an index is selective is right for every lookup here, while ANALYZE judged the
+    mostly-NULL abstract_zh_key index useless and made imports scan the entries (2.5 times slower).
+    """
+    if connection.vendor != "postgresql":
+        return
+    grown = (Paper, DigestEntry, Digest, Author, Institution, Authorship, Affiliation, SearchEntry)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE " + ", ".join(connection.ops.quote_name(m._meta.db_table) for m in grown))
 
 
 def expand_paths(paths):

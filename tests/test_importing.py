@@ -248,3 +248,18 @@ def test_same_name_different_content_is_refused():
 def test_missing_path_is_a_clear_error(tmp_path):
     with pytest.raises(CommandError, match="no such file or folder"):
         load(tmp_path / "nope.txt")
+
+
+def test_bulk_load_leaves_the_planner_statistics_current():
+    from django.db import connection
+
+    load(SEEDS)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # ANALYZE ran after the import: the planner knows how many rows there are.
+            cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'papers_paper'")
+            assert cursor.fetchone()[0] == 49
+        else:
+            # Deliberately none on SQLite (see importing.refresh_statistics).
+            cursor.execute("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'")
+            assert cursor.fetchone()[0] == 0
