@@ -125,10 +125,17 @@ class PaperFilter(django_filters.FilterSet):
     def qs_without(self, name):
         """The selection with one filter left out: what facet counts for that filter are taken over."""
         self.form.is_valid()
-        queryset = self.queryset.all()
-        for field, value in self.form.cleaned_data.items():
-            if field != name:
-                queryset = self.filters[field].filter(queryset, value)
+        return self._apply(
+            self.queryset.all(), {k: v for k, v in self.form.cleaned_data.items() if k != name}
+        )
+
+    def filter_queryset(self, queryset):
+        return self._apply(queryset, self.form.cleaned_data)
+
+    def _apply(self, queryset, values):
+        # The search goes last: it keeps the newest matches of the selection the other filters made.
+        for name in sorted(values, key=lambda name: name == "q"):
+            queryset = self.filters[name].filter(queryset, values[name])
         return queryset
 
 

@@ -22,7 +22,8 @@ tokens on both backends, so the two behave alike.
 Query syntax, the same on both backends (like PostgreSQL's websearch_to_tsquery): words are ANDed,
 "quoted phrases" match as phrases, -word or -"a phrase" excludes, `or` between two terms accepts
 either. An arXiv id, alone, is handled by the views: it jumps to the paper. Results are ordered by
-relevance (see RANK_WINDOW), then newest first.
+relevance, then newest first, and a search returns at most the newest RESULT_LIMIT matches of its
+selection (see there).
 
 Hidden papers are indexed like the rest: every search goes through `Paper.objects.published()`,
 so hiding or showing a paper needs no reindexing.
@@ -34,8 +35,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from django.db import connection, transaction
-from django.db.models import Case, Expression, F, FloatField, Func, Lookup, Subquery, TextField, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import Expression, F, FloatField, Func, Lookup, TextField, Value
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 
@@ -44,12 +44,12 @@ from .models import Affiliation, Author, Authorship, Institution, Paper, SearchE
 MAX_QUERY_LENGTH = 200
 INDEX_TABLE = SearchEntry._meta.db_table
 CHUNK = 500  # papers per reindex batch (SQLite's bound-parameter limit is far above this)
-# Relevance is computed for the newest this-many matches of a query; any older matches follow them,
-# newest first. Ranking costs something per match (bm25 reads each match's positions, ts_rank
-# decompresses each match's vector), so this caps that cost for a query matching half the corpus
-# ("learning", "模型"); queries with fewer matches are ranked whole. (Counting the matches and
-# joining them to their papers still grows with their number.)
-RANK_WINDOW = 1000
+# A search returns the newest this-many matches of its selection (after every other filter),
+# ranked. Counting and ranking cost something per match (PostgreSQL's ts_rank reads each match's
+# vector from TOAST, 4 pages each), so a word in every paper ("learning", "模型") cost over a second
+# at 100,000 papers; with the limit every search does bounded work. A reader narrows a larger result
+# with more words or a filter; the page says when the limit was reached.
+RESULT_LIMIT = 1000
 
 # bm25() weights of the FTS5 columns (title, people, body), and ts_rank's weights for D, C, B, A:
 # title matches come first on both (on SQLite with the help of TITLE_FIRST, see _SQLite.rank).
@@ -208,36 +208,36 @@ def search(queryset, text):
     if not query:
         # Nothing searchable in it ("the", "?!"): nothing matches, as on PostgreSQL.
         return queryset.none() if query.text else queryset
-    newest = ("-listed_on", "-listed_digest_id", "listed_position", "-id")
+    by_date = ("-listed_on", "-listed_digest_id", "listed_position", "-id")
     if not query.groups:
-        # Only exclusions: everything else, newest first.
+        # Only exclusions: the newest of everything else, newest first.
+        rest = queryset.exclude(pk__in=_matching_ids(_backend().any_of(query.excluded)))
+        newest = list(rest.order_by("-pk").values_list("pk", flat=True)[:RESULT_LIMIT])
         return (
-            queryset.exclude(pk__in=_matching_ids(_backend().any_of(query.excluded)))
+            queryset.filter(pk__in=newest)
             .annotate(search_rank=Value(0.0, output_field=FloatField()))
-            .order_by(*newest)
+            .order_by(*by_date)
         )
     backend = _backend()
     match = backend.match(query)
     # Filtering on the relation makes the join to the index an INNER join, so the database can
     # start from the index's matches rather than scan every paper.
     handle = _IndexColumn(F("search_entry__title"), backend.column, backend.column_type)
-    # The oldest paper of the RANK_WINDOW newest matches (none if there are fewer matches).
-    cutoff = Subquery(
-        _matching(match)
-        .order_by(backend.newest_match_first)
-        .values("paper_id")[RANK_WINDOW - 1 : RANK_WINDOW]
-    )
+    matches = queryset.filter(search_entry__isnull=False).filter(backend.lookup(handle, match))
+    # The newest matches, found once: the page's count and its ranked page both start from these ids,
+    # so the matches are never collected twice. Newest first by id: the database walks the primary
+    # key backwards for a common word, or sorts the GIN index's matches for a rarer one, whichever
+    # its statistics say is cheaper.
+    newest = list(matches.order_by("-pk").values_list("pk", flat=True)[:RESULT_LIMIT])
+    if not newest:
+        return queryset.none()
     # Ranked on the wanted terms only: ts_rank gives 0 to any query with a negation in it.
     rank = backend.rank(handle, backend.match(query, ranking=True))
     return (
-        queryset.filter(search_entry__isnull=False)
-        .filter(backend.lookup(handle, match))
-        .annotate(
-            search_rank=Case(
-                When(pk__gte=Coalesce(cutoff, 0), then=rank), default=None, output_field=FloatField()
-            )
-        )
-        .order_by(F("search_rank").desc(nulls_last=True), *newest)
+        backend.ranked_from(queryset, matches)
+        .filter(pk__in=newest)
+        .annotate(search_rank=rank)
+        .order_by(F("search_rank").desc(), *by_date)
     )
 
 
@@ -301,8 +301,12 @@ class _Fts5Match(Lookup):
 
 class _SQLite:
     column = INDEX_TABLE  # FTS5's hidden column named after the table: the whole row
-    newest_match_first = F("paper_id").desc()  # FTS5 walks its matches in rowid order, either way
     column_type = TextField()
+
+    @staticmethod
+    def ranked_from(queryset, matches):
+        # bm25() only works in the query that has the MATCH.
+        return matches
 
     @staticmethod
     def _term(term):
@@ -334,9 +338,12 @@ class _SQLite:
 
 class _PostgreSQL:
     column = "document"
-    # `+ 0` keeps the planner from walking the primary key backwards and testing every row's vector
-    # (it would, for a query it thinks common): it collects the matches from the GIN index and sorts.
-    newest_match_first = (F("paper_id") + 0).desc()
+
+    @staticmethod
+    def ranked_from(queryset, matches):
+        # ts_rank needs only the vector: the newest matches are joined to the index by id, not matched
+        # again (which could make the planner collect every match from the GIN index first).
+        return queryset.filter(search_entry__isnull=False)
 
     @property
     def column_type(self):

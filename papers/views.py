@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from . import search as full_text
 from .filters import PaperFilter, area_facets, institution_facets
 from .models import Affiliation, Area, Author, Authorship, Digest, DigestEntry, Institution, Paper
 from .search import MAX_QUERY_LENGTH, arxiv_paper
@@ -86,10 +87,10 @@ def render_paper_list(
             request.GET.get("page")
         )
     else:
-        # A search is ordered by rank (filterset.qs is): page through ids, then read those papers.
-        page = Paginator(papers.values_list("pk", flat=True), PAGE_SIZE, orphans=3).get_page(
-            request.GET.get("page")
-        )
+        # A search is at most RESULT_LIMIT papers ordered by rank (filterset.qs is): their ids in one
+        # query, which also counts them, then only the page's papers are read.
+        ranked = list(papers.values_list("pk", flat=True))
+        page = Paginator(ranked, PAGE_SIZE, orphans=3).get_page(request.GET.get("page"))
         page.object_list = search_in_order(page.object_list)
     query = filterset.query_params()
     list_url = list_url or reverse("papers:list")
@@ -114,6 +115,8 @@ def render_paper_list(
         search_text=data.get("q", ""),
         search_too_long="q" in filterset.form.errors,
         search_max_length=MAX_QUERY_LENGTH,
+        search_limit_reached=search_query is not None and page.paginator.count >= full_text.RESULT_LIMIT,
+        search_result_limit=f"{full_text.RESULT_LIMIT:,}",
         feeds=feed_urls(
             *feed, query={k: v for k, v in query.items() if k not in (fixed or {})}, title=heading
         ),

@@ -155,11 +155,11 @@ def test_title_matches_rank_first(corpus):
     assert found("graphs") == [HEAT, "2301.00009"]
 
 
-def test_only_the_newest_matches_are_ranked(monkeypatch):
+def test_a_search_keeps_the_newest_matches_of_the_filtered_selection(client, monkeypatch):
     import_digest(
         daily_digest(
             [
-                Entry("Zebra Stripes", "2301.00011", abstract_en="Stripes."),
+                Entry("Zebra Stripes", "2301.00011", area="CV", abstract_en="Stripes."),
                 Entry("Horses", "2301.00012", abstract_en="Not a zebra."),
                 Entry("Donkeys", "2301.00013", abstract_en="Nor a zebra."),
             ]
@@ -167,9 +167,21 @@ def test_only_the_newest_matches_are_ranked(monkeypatch):
         name="2023-01-01.txt",
     )
     assert found("zebra")[0] == "2301.00011"  # the title match first
-    # With a window of two, the two newest matches are ranked, and the older one follows them.
-    monkeypatch.setattr(search, "RANK_WINDOW", 2)
-    assert found("zebra")[-1] == "2301.00011"
+    response = client.get("/search/", {"q": "zebra"})
+    assert "3 papers" in response.text and "newest matching papers" not in response.text
+
+    monkeypatch.setattr(search, "RESULT_LIMIT", 2)
+    # The two newest matches, ranked; the oldest (the title match) is left out, and the page says why.
+    assert found_set("zebra") == {"2301.00012", "2301.00013"}
+    response = client.get("/search/", {"q": "zebra"})
+    assert set(titles(response)) == {"Donkeys", "Horses"}
+    assert "A search shows the 2 newest matching papers" in response.text
+    # Filters narrow the selection before the limit is applied: the CV paper is found.
+    response = client.get("/search/", {"q": "zebra", "area": "CV"})
+    assert titles(response) == ["Zebra Stripes"]
+    assert "newest matching papers" not in response.text
+    # An exclusion-only query is limited the same way: the two newest papers without "giraffe".
+    assert found_set("-giraffe") == {"2301.00012", "2301.00013"}
 
 
 def test_hidden_papers_are_never_found(client, corpus):
@@ -301,10 +313,11 @@ def test_site_header_has_a_labelled_search_form(client, corpus):
 
 
 def test_search_page_query_count(client, corpus, django_assert_max_num_queries):
-    # Expected: areas (form choices and facets), count, the page's ranked ids, those papers, their
-    # authorships, their affiliations, area facets, the institution facets' cache stamp and the
-    # institution facets; and an arXiv-id lookup only when the query is an id.
-    with django_assert_max_num_queries(9):
+    # Expected: areas (form choices and facets), the newest matches, their ranked ids (the count
+    # too), the page's papers, their authorships, their affiliations, the newest matches without the
+    # area filter and their area facets, the institution facets' cache stamp and the institution
+    # facets; and an arXiv-id lookup only when the query is an id.
+    with django_assert_max_num_queries(10):
         response = client.get("/search/", {"q": "扩散 -robot", "area": "LG"})
     assert titles(response) == ["Heat Equations on Graphs"]
 
