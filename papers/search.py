@@ -35,7 +35,8 @@ import unicodedata
 from dataclasses import dataclass
 
 from django.db import connection, transaction
-from django.db.models import Expression, F, FloatField, Func, Lookup, TextField, Value
+from django.db.models import Expression, F, FloatField, Func, Lookup, Subquery, TextField, Value
+from django.db.models.functions import Coalesce
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 
@@ -200,7 +201,8 @@ def _term(text):
 
 
 def search(queryset, text):
-    """The papers of `queryset` matching `text`, annotated with `search_rank` and best first.
+    """The newest RESULT_LIMIT papers of `queryset` matching `text`, annotated with `search_rank`
+    and best first, in one query.
 
     Pass a queryset of published papers (`Paper.objects.published()`, or the FilterSet's).
     """
@@ -212,9 +214,8 @@ def search(queryset, text):
     if not query.groups:
         # Only exclusions: the newest of everything else, newest first.
         rest = queryset.exclude(pk__in=_matching_ids(_backend().any_of(query.excluded)))
-        newest = list(rest.order_by("-pk").values_list("pk", flat=True)[:RESULT_LIMIT])
         return (
-            queryset.filter(pk__in=newest)
+            queryset.filter(pk__in=rest.order_by("-pk").values("pk")[:RESULT_LIMIT])
             .annotate(search_rank=Value(0.0, output_field=FloatField()))
             .order_by(*by_date)
         )
@@ -224,18 +225,10 @@ def search(queryset, text):
     # start from the index's matches rather than scan every paper.
     handle = _IndexColumn(F("search_entry__title"), backend.column, backend.column_type)
     matches = queryset.filter(search_entry__isnull=False).filter(backend.lookup(handle, match))
-    # The newest matches, found once: the page's count and its ranked page both start from these ids,
-    # so the matches are never collected twice. Newest first by id: the database walks the primary
-    # key backwards for a common word, or sorts the GIN index's matches for a rarer one, whichever
-    # its statistics say is cheaper.
-    newest = list(matches.order_by("-pk").values_list("pk", flat=True)[:RESULT_LIMIT])
-    if not newest:
-        return queryset.none()
     # Ranked on the wanted terms only: ts_rank gives 0 to any query with a negation in it.
     rank = backend.rank(handle, backend.match(query, ranking=True))
     return (
-        backend.ranked_from(queryset, matches)
-        .filter(pk__in=newest)
+        backend.newest(queryset, matches)
         .annotate(search_rank=rank)
         .order_by(F("search_rank").desc(), *by_date)
     )
@@ -304,9 +297,17 @@ class _SQLite:
     column_type = TextField()
 
     @staticmethod
-    def ranked_from(queryset, matches):
-        # bm25() only works in the query that has the MATCH.
-        return matches
+    def newest(queryset, matches):
+        """The RESULT_LIMIT newest matches: those from the oldest of them on, by the index's rowid.
+
+        FTS5 hands out its matches in rowid order and takes a rowid range as a constraint, so
+        neither finding that oldest one nor reading the range touches the older matches; and bm25()
+        needs the MATCH in the query that ranks.
+        """
+        oldest_kept = matches.order_by("-search_entry__paper_id").values("search_entry__paper_id")[
+            RESULT_LIMIT - 1 : RESULT_LIMIT
+        ]
+        return matches.filter(search_entry__paper_id__gte=Coalesce(Subquery(oldest_kept), 0))
 
     @staticmethod
     def _term(term):
@@ -340,10 +341,16 @@ class _PostgreSQL:
     column = "document"
 
     @staticmethod
-    def ranked_from(queryset, matches):
-        # ts_rank needs only the vector: the newest matches are joined to the index by id, not matched
-        # again (which could make the planner collect every match from the GIN index first).
-        return queryset.filter(search_entry__isnull=False)
+    def newest(queryset, matches):
+        """The RESULT_LIMIT newest matches, by id.
+
+        The planner walks the primary key backwards for a common word, or sorts the GIN index's
+        matches for a rarer one, whichever its statistics say is cheaper. ts_rank needs only the
+        vector, so the kept ids are joined to the index rather than matched again (which could make
+        the planner collect every match from the GIN index a second time).
+        """
+        newest = matches.order_by("-pk").values("pk")[:RESULT_LIMIT]
+        return queryset.filter(search_entry__isnull=False, pk__in=newest)
 
     @property
     def column_type(self):
