@@ -127,7 +127,18 @@ def test_hidden_papers_never_appear(client, mixed):
     "url", ["/papers/99999/", "/areas/XX/", "/institutions/nowhere/", "/authors/nobody/", "/digests/99999/"]
 )
 def test_unknown_objects_are_404(client, mixed, url):
-    assert client.get(url).status_code == 404
+    response = client.get(url)
+    assert response.status_code == 404
+    # The site's own page, with its navigation and search, not the server's bare "Not Found".
+    assert "Page not found" in response.text
+    assert 'role="search"' in response.text and 'href="/"' in response.text
+
+
+def test_not_found_page_speaks_the_readers_language(client):
+    response = client.get("/no-such-page/<script>", HTTP_ACCEPT_LANGUAGE="zh-CN")
+    assert response.status_code == 404
+    assert "找不到页面" in response.text
+    assert "<script>" not in response.text
 
 
 @pytest.mark.parametrize(
