@@ -82,6 +82,8 @@ def render_paper_list(
     if search_query is not None and (paper := arxiv_paper(search_query.text)):
         return redirect(paper)  # an arXiv id (2305.18290, arXiv:…v2, its URL) jumps to the paper
     papers = filterset.qs
+    # Area facets count the selection without its area filter (so other areas can be added).
+    area_selection = filterset.qs_without("area")
     if search_query is None:
         page = Paginator(papers.newest_first().with_listing(), PAGE_SIZE, orphans=3).get_page(
             request.GET.get("page")
@@ -92,6 +94,9 @@ def render_paper_list(
         ranked = list(papers.values_list("pk", flat=True))
         page = Paginator(ranked, PAGE_SIZE, orphans=3).get_page(request.GET.get("page"))
         page.object_list = search_in_order(page.object_list)
+        if "area" not in filterset.active():
+            # The same selection: count the results in hand rather than search again.
+            area_selection = Paper.objects.filter(pk__in=ranked)
     query = filterset.query_params()
     list_url = list_url or reverse("papers:list")
     context.update(
@@ -101,7 +106,7 @@ def render_paper_list(
         query=query,
         page_query=urlencode(query, doseq=True),
         area_facets=facet_links(
-            area_facets(filterset.qs_without("area"), filterset.areas),
+            area_facets(area_selection, filterset.areas),
             "area",
             query,
             key=lambda a: a.code,

@@ -241,6 +241,11 @@ def test_search_page_has_facets_and_a_feed(client, corpus):
     assert 'href="/search/?q=%E6%89%A9%E6%95%A3&amp;area=RO"' in facets
     feed = re.search(r'<link rel="alternate" type="application/rss\+xml"[^>]*href="([^"]+)"', response.text)
     assert "q=%E6%89%A9%E6%95%A3" in feed.group(1)
+    # With an area chosen, the area facets still count the other areas' matches (so one can be added).
+    response = client.get(reverse("papers:search"), {"q": "扩散", "area": "RO"})
+    assert titles(response) == ["Diffusion Policy for Visuomotor Control"]
+    facets = response.text.split('class="facets"')[1]
+    assert re.search(r"LG</span> Machine Learning\s*<span class=\"count\">1<", facets)
 
 
 def test_query_combines_with_filters_on_every_list(client, corpus):
