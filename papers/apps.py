@@ -7,4 +7,4 @@ class PapersConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import signals  # noqa: F401  (connects the search index's receivers)
+        from . import checks, signals  # noqa: F401  (registers the system checks, connects the search index)

@@ -263,3 +263,20 @@ def test_bulk_load_leaves_the_planner_statistics_current():
             # Deliberately none on SQLite (see importing.refresh_statistics).
             cursor.execute("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'")
             assert cursor.fetchone()[0] == 0
+
+
+def test_too_old_sqlite_is_a_clear_startup_error(monkeypatch):
+    from django.db import connection
+
+    from papers import checks
+
+    monkeypatch.setattr(checks.sqlite3, "sqlite_version_info", (3, 31, 1))
+    monkeypatch.setattr(checks.sqlite3, "sqlite_version", "3.31.1")
+    errors = checks.sqlite_version(None)
+    if connection.vendor == "sqlite":
+        assert [e.id for e in errors] == ["papers.E001"]
+        assert "SQLite 3.31.1 is too old" in errors[0].msg
+    else:
+        assert errors == []
+    monkeypatch.setattr(checks.sqlite3, "sqlite_version_info", (3, 40, 1))
+    assert checks.sqlite_version(None) == []
