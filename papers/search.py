@@ -103,7 +103,12 @@ def _punctuation():
 def index_row(*, title, people, body):
     """The three indexed columns of a paper, from lists of its texts (None skipped)."""
     # Each text is folded on its own so that English ones keep index_text's ASCII shortcut.
-    return tuple(" \n ".join(index_text(t) for t in texts if t) for texts in (title, people, body))
+    return index_columns(*([index_text(t) for t in texts if t] for texts in (title, people, body)))
+
+
+def index_columns(title, people, body):
+    """The three indexed columns, from lists of texts already folded by index_text() (None skipped)."""
+    return tuple(" \n ".join(t for t in texts if t is not None) for texts in (title, people, body))
 
 
 # PostgreSQL's English stop words: they are not indexed there, so a query word that is one is
@@ -419,11 +424,27 @@ def reindex_papers(paper_ids):
             rows = _index_rows(chunk)
             marks = ", ".join(["%s"] * len(chunk))
             cursor.execute(f"DELETE FROM {table} WHERE {quote('rowid')} IN ({marks})", chunk)
-            cursor.executemany(
-                f"INSERT INTO {table} ({quote('rowid')}, {quote('title')}, {quote('people')}, "
-                f"{quote('body')}) VALUES (%s, %s, %s, %s)",
-                rows,
-            )
+            _insert_rows(cursor, rows)
+
+
+def index_new_papers(rows):
+    """Add the index rows of papers that have none yet: (paper id, title, people, body) tuples as
+    index_row() makes them. The importer builds them from what it has just written."""
+    if rows:
+        with connection.cursor() as cursor:
+            _insert_rows(cursor, rows)
+
+
+def _insert_rows(cursor, rows):
+    quote = connection.ops.quote_name
+    columns = ", ".join(map(quote, ("rowid", "title", "people", "body")))
+    insert = f"INSERT INTO {quote(INDEX_TABLE)} ({columns})"
+    if connection.vendor == "postgresql":
+        # One statement of four arrays: executemany sends a statement per row.
+        values = "SELECT * FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[])"
+        cursor.execute(f"{insert} {values}", [list(column) for column in zip(*rows, strict=True)])
+    else:
+        cursor.executemany(f"{insert} VALUES (%s, %s, %s, %s)", rows)
 
 
 def unindex_papers(paper_ids):

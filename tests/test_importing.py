@@ -280,3 +280,76 @@ def test_too_old_sqlite_is_a_clear_startup_error(monkeypatch):
         assert errors == []
     monkeypatch.setattr(checks.sqlite3, "sqlite_version_info", (3, 40, 1))
     assert checks.sqlite_version(None) == []
+
+
+def test_files_prepared_in_a_second_process_import_exactly_as_one_by_one(tmp_path, monkeypatch):
+    for seed in SEEDS.glob("*.txt"):
+        (tmp_path / seed.name).write_bytes(seed.read_bytes())
+    (tmp_path / "2023-02-01.txt").write_bytes(daily_digest([Entry("Mega again", "2209.10655v2")]))
+    (tmp_path / "2023-02-02.txt").write_bytes(b"Just some prose.\n")
+    (tmp_path / "2023-02-03.txt").write_bytes(daily_digest([Entry("Fresh paper", "2302.00009")]))
+    pools = []
+    real_pool = importing.ProcessPoolExecutor
+
+    def spy(*args, **kwargs):
+        pools.append(kwargs)
+        return real_pool(*args, **kwargs)
+
+    monkeypatch.setattr(importing, "ProcessPoolExecutor", spy)
+
+    def run(parallel):
+        reports = [(r.summary(), r.warnings) for r in importing.import_paths([tmp_path], parallel=parallel)]
+        return reports, export()
+
+    in_parallel = run(parallel=True)
+    assert len(pools) == 1
+    for model in (DigestEntry, Paper, Digest):
+        model.objects.all().delete()
+    one_by_one = run(parallel=False)
+    assert len(pools) == 1
+    assert in_parallel == one_by_one
+    assert any("FAILED" in summary and "2023-02-02.txt:1" in summary for summary, _ in one_by_one[0])
+    assert len(one_by_one[1]) == 50
+
+
+def test_new_papers_are_indexed_exactly_as_a_rebuild_would_index_them():
+    from papers import search
+    from papers.models import SearchEntry
+
+    # Names merged before the import: the new papers' rows list the kept name and its aliases.
+    kept = Institution.objects.create(name="Carnegie Mellon University")
+    Institution.objects.create(name="CMU", merged_into=kept)
+    Institution.objects.create(name="卡内基梅隆大学", merged_into=kept)
+    load(SEEDS)
+    rows = list(SearchEntry.objects.order_by("pk").values_list("pk", "title", "people", "body"))
+    mega = Paper.objects.get(arxiv_id="2209.10655")
+    people = dict((pk, people) for pk, _title, people, _body in rows)[mega.pk]
+    assert "Carnegie Mellon University \n CMU \n" in people and "卡内 内基" in people
+
+    assert search.reindex_all() == 49
+    assert list(SearchEntry.objects.order_by("pk").values_list("pk", "title", "people", "body")) == rows
+
+
+def test_reimport_reads_files_without_parsing_them(monkeypatch):
+    load(SEEDS)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("parsed a file that was imported before")
+
+    monkeypatch.setattr(importing.parsing, "parse_digest", refuse)
+    reports = list(importing.import_paths([SEEDS], parallel=False))
+    assert [r.status for r in reports] == ["unchanged"] * 5
+
+
+def test_file_skipped_as_imported_is_parsed_after_all_when_its_digest_is_gone(tmp_path):
+    path = tmp_path / "2023-03-01.txt"
+    path.write_bytes(daily_digest([Entry("Back again", "2303.00001")]))
+    assert import_digest(path.read_bytes(), name=path.name).created == 1
+    checksum = Digest.objects.get().checksum
+    prepared = importing.prepare_path(path, imported={checksum})
+    assert prepared.parsed is None
+    Digest.objects.all().delete()
+
+    report = importing.import_prepared(prepared)
+    assert report.status == "imported" and report.entries == 1 and report.matched == 1
+    assert Digest.objects.get().checksum == checksum
