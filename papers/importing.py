@@ -18,7 +18,6 @@ from pathlib import Path
 
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
-from django.utils.text import slugify
 
 from . import parsing, search
 from .models import (
@@ -34,6 +33,7 @@ from .models import (
     SearchEntry,
     Source,
     normalize_name,
+    slug_base,
 )
 
 # SQLite refuses statements with more bound parameters than this; PostgreSQL does not care.
@@ -103,8 +103,10 @@ class Prepared:
     error: str | None = None
     # Per entry, in file order: (abstract_en_key, abstract_zh_key, {text field: its search index text}).
     entry_extras: list = field(default_factory=list)
-    # Every author and institution name of the file → its normalized form.
+    # Every author and institution name of the file → its normalized form; and each name, spaces
+    # collapsed, → the start of the slug it gets if it is new.
     name_keys: dict = field(default_factory=dict)
+    slug_bases: dict = field(default_factory=dict)
     # The bytes of a file not parsed because a digest with its checksum was imported before.
     unparsed: bytes | None = None
 
@@ -131,6 +133,7 @@ def prepare(data, *, name):
         parsed=parsed,
         entry_extras=extras,
         name_keys={n: normalize_name(n) for n in names},
+        slug_bases={spaced: slug_base(spaced) for spaced in {" ".join(n.split()) for n in names}},
     )
 
 
@@ -364,7 +367,7 @@ def _write(prepared, *, report):
     _insert_papers(new_slots, areas=areas, now=now)
     _insert(DigestEntry, _ENTRY_COLUMNS, [_entry_row(e, s.paper_id) for s in slots for e in s.entries])
 
-    entities = _write_people(slots, prepared.name_keys)
+    entities = _write_people(slots, prepared)
     list_changed = [s.paper for s in slots if not s.is_new and s.people_changed]
     for paper in changed + [p for p in list_changed if p not in changed]:
         paper.updated_at = now
@@ -590,13 +593,14 @@ def _report_conflicts(slot, merged, report):
                 )
 
 
-def _write_people(slots, name_keys):
+def _write_people(slots, prepared):
     """(Re)write the ordered author and institution lists that are not curated.
 
     Sets each slot's `people` (ids of the kept rows, in list order) and `people_changed` (an
     existing paper whose list was rewritten). Returns, per kind, kept id → the names the search
     index lists for it (its own, then its aliases'), for the ids that new papers list.
     """
+    name_keys = prepared.name_keys
     current = _current_lists([s.paper_id for s in slots if not s.is_new])
     for slot in slots:
         slot.people_changed = False
@@ -606,7 +610,7 @@ def _write_people(slots, name_keys):
         ("institutions", "affiliations", Institution, Affiliation, "institutions_source", "institution_id"),
     ):
         names = {n for s in slots for n in s.merged[kind]}
-        ids_by_key, created = _resolve_entities(model, names, name_keys)
+        ids_by_key, created = _resolve_entities(model, names, name_keys, prepared.slug_bases)
         rewrite, rows = [], []
         for slot in slots:
             if slot.curated(source_field):
@@ -772,7 +776,7 @@ def _current_lists(paper_ids):
     return current
 
 
-def _resolve_entities(model, names, name_keys):
+def _resolve_entities(model, names, name_keys, slug_bases):
     """Normalized name → id of the kept (unmerged) row, creating rows for names never seen.
 
     Also returns the rows it created, id → name.
@@ -791,7 +795,7 @@ def _resolve_entities(model, names, name_keys):
     created = {}
     if missing:
         # Most authors of a day's papers are new names.
-        slugs = _assign_slugs(model, {key: wanted[key] for key in missing})
+        slugs = _assign_slugs(model, {key: wanted[key] for key in missing}, slug_bases)
         rows = [(wanted[key], key, slugs[key]) for key in missing]
         new = dict(
             _insert(model, ("name", "normalized_name", "slug"), rows, returning=("normalized_name", "id"))
@@ -822,10 +826,10 @@ def _kept(pk, merged_into):
     return pk
 
 
-def _assign_slugs(model, names):
+def _assign_slugs(model, names, slug_bases):
     """normalized name → a slug no row has yet, for names about to be created."""
     bases = {
-        key: slugify(name, allow_unicode=True)[:80].strip("-") or model.__name__.lower()
+        key: (slug_bases[name] if name in slug_bases else slug_base(name)) or model.__name__.lower()
         for key, name in names.items()
     }
     taken = _taken_slugs(model, set(bases.values()))

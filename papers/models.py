@@ -13,8 +13,13 @@ def normalize_name(name):
     return " ".join(folded.split()).strip(" .,;")
 
 
+def slug_base(name):
+    """The start of a name's slug (a number or hash follows it when another row has it)."""
+    return slugify(name, allow_unicode=True)[:80].strip("-")
+
+
 def unique_slug(model, name, *, fallback):
-    base = slugify(name, allow_unicode=True)[:80].strip("-") or fallback
+    base = slug_base(name) or fallback
     slug, n = base, 1
     while model.objects.filter(slug=slug).exists():
         n += 1
