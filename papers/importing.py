@@ -3,6 +3,12 @@
 One file is one transaction. A paper's fields are always recomputed from all of its digest entries
 in a fixed order (as-written text before machine translation, then file name, then position), so
 importing the same files in any order gives the same papers, and a curator's edit is never touched.
+
+Two steps per file: prepare() does everything that needs no database (parse, checksum, abstract
+keys, search text, name keys), import_prepared() matches and writes. A load of many files runs the
+first step in a second process, one file ahead of the writer. Writes are plain multi-row
+statements, not model instances: at tens of thousands of entries the ORM's per-row work cost more
+than the database's.
 """
 
 import datetime
@@ -667,33 +673,51 @@ def _insert(model, columns, rows, *, returning=()):
 
     Papers, link rows, new names and entries are nearly all an import writes; bulk_create (a model
     instance per row, each value prepared through the ORM's compiler) cost more than the rest of
-    the import together. SQLite takes multi-row INSERT statements; PostgreSQL one array per column,
-    unnested, which it parses and plans once instead of a VALUES list of thousands of parameters
-    (a third of the time per row, measured on link rows).
+    the import together. SQLite takes multi-row INSERT statements; PostgreSQL takes COPY, which
+    writes 100 papers in 8 ms where a VALUES list or unnest() of arrays took 18-25 ms (measured).
     """
     if not rows:
         return []
+    if connection.vendor == "postgresql":
+        return _copy(model, columns, rows, returning=returning)
     quote = connection.ops.quote_name
-    head = f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(map(quote, columns))}) "
+    head = f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(map(quote, columns))}) VALUES "
     tail = f" RETURNING {', '.join(map(quote, returning))}" if returning else ""
+    placeholder = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    per_statement = max(1, connection.features.max_query_params // len(columns))
+    returned = []
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            types = {f.column: f.db_type(connection) for f in model._meta.concrete_fields}
-            arrays = ", ".join(f"%s::{types[c]}[]" for c in columns)
-            cursor.execute(
-                f"{head}SELECT * FROM unnest({arrays}){tail}", [list(c) for c in zip(*rows, strict=True)]
-            )
-            return cursor.fetchall() if returning else []
-        placeholder = "(" + ", ".join(["%s"] * len(columns)) + ")"
-        per_statement = max(1, connection.features.max_query_params // len(columns))
-        returned = []
         for chunk in _chunks(rows, per_statement):
-            cursor.execute(
-                head + "VALUES " + ", ".join([placeholder] * len(chunk)) + tail, [v for r in chunk for v in r]
-            )
+            cursor.execute(head + ", ".join([placeholder] * len(chunk)) + tail, [v for r in chunk for v in r])
             if returning:
                 returned.extend(cursor.fetchall())
     return returned
+
+
+def _copy(model, columns, rows, *, returning):
+    """PostgreSQL: COPY the rows in. COPY returns nothing, so when ids are wanted they are drawn
+    from the table's sequence first, in one query, and written with the rows."""
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        if returning:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                [connection.ops.quote_name(table), len(rows)],
+            )
+            columns = ("id", *columns)
+            rows = [(pk, *row) for (pk,), row in zip(cursor.fetchall(), rows, strict=True)]
+        sql = _copy_statement(table, columns)
+        # psycopg's own errors become Django's, as they do for cursor.execute().
+        with connection.wrap_database_errors, cursor.cursor.copy(sql) as copy:
+            for row in rows:
+                copy.write_row(row)
+    where = [columns.index(c) for c in returning]
+    return [tuple(row[i] for i in where) for row in rows] if returning else []
+
+
+def _copy_statement(table, columns):
+    quote = connection.ops.quote_name
+    return f"COPY {quote(table)} ({', '.join(map(quote, columns))}) FROM STDIN"
 
 
 def _insert_papers(slots, *, areas, now):

@@ -438,13 +438,16 @@ def index_new_papers(rows):
 def _insert_rows(cursor, rows):
     quote = connection.ops.quote_name
     columns = ", ".join(map(quote, ("rowid", "title", "people", "body")))
-    insert = f"INSERT INTO {quote(INDEX_TABLE)} ({columns})"
     if connection.vendor == "postgresql":
-        # One statement of four arrays: executemany sends a statement per row.
-        values = "SELECT * FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[])"
-        cursor.execute(f"{insert} {values}", [list(column) for column in zip(*rows, strict=True)])
+        # COPY: executemany would send a statement per row.
+        with (
+            connection.wrap_database_errors,
+            cursor.cursor.copy(f"COPY {quote(INDEX_TABLE)} ({columns}) FROM STDIN") as copy,
+        ):
+            for row in rows:
+                copy.write_row(row)
     else:
-        cursor.executemany(f"{insert} VALUES (%s, %s, %s, %s)", rows)
+        cursor.executemany(f"INSERT INTO {quote(INDEX_TABLE)} ({columns}) VALUES (%s, %s, %s, %s)", rows)
 
 
 def unindex_papers(paper_ids):

@@ -353,3 +353,18 @@ def test_file_skipped_as_imported_is_parsed_after_all_when_its_digest_is_gone(tm
     report = importing.import_prepared(prepared)
     assert report.status == "imported" and report.entries == 1 and report.matched == 1
     assert Digest.objects.get().checksum == checksum
+
+
+def test_a_row_the_database_refuses_fails_the_file_cleanly_on_postgresql():
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite does not enforce column lengths")
+    load(SEEDS / "000_0898168c9bae7e41.txt")
+    before = counts()
+    # Author names are at most 300 characters: PostgreSQL refuses the COPY of this one.
+    data = daily_digest([Entry("Long names", "2301.00001", authors=["A" * 301, "B Writer"])])
+    report = import_digest(data, name="long.txt")
+    assert report.failed
+    assert report.error.startswith("long.txt: database refused the import:") and "too long" in report.error
+    assert counts() == before
