@@ -321,14 +321,14 @@ class _Entry:
     """
 
     __slots__ = (
-        "digest", "paper_id", "position", "section", "number", "line", "arxiv_id", "area_code",
+        "digest", "position", "section", "number", "line", "arxiv_id", "area_code",
         *TEXT_FIELDS, "authors", "authors_truncated", "institutions", "machine_translated",
         "abstract_en_key", "abstract_zh_key", "index_text",
     )  # fmt: skip
 
     def __init__(self, parsed_entry, extras, digest, position):
         e = parsed_entry
-        self.digest, self.paper_id, self.position = digest, None, position
+        self.digest, self.position = digest, position
         self.section, self.number, self.line = e.section, e.number, e.line
         self.arxiv_id, self.area_code = e.arxiv_id, e.area
         self.title_en, self.title_zh, self.summary_zh = e.title_en, e.title_zh, e.summary_zh
@@ -393,22 +393,16 @@ def _write(prepared, *, report):
 
 def _index_row(slot, entities):
     """A new paper's search index row, as search.reindex_papers() would read it back."""
-    texts = {name: entry.index_text[name] for name, entry in slot.merged["from"].items()}
+    folded = {name: entry.index_text[name] for name, entry in slot.merged["from"].items()}
+    if slot.merged["arxiv_id"]:
+        folded["arxiv_id"] = search.index_text(slot.merged["arxiv_id"])
     people = [
-        label
+        search.index_text(label)
         for kind in ("authors", "institutions")
         for pk in slot.people[kind]
         for label in entities[kind][pk]
     ]
-    return (
-        slot.paper_id,
-        *search.index_columns(
-            title=[texts.get(f) for f in ("title_en", "title_zh")],
-            people=[search.index_text(label) for label in people],
-            body=[texts.get(f) for f in ("summary_zh", "abstract_en", "abstract_zh")]
-            + [slot.merged["arxiv_id"]],
-        ),
-    )
+    return (slot.paper_id, *search.paper_columns(folded, people))
 
 
 _PAPER_FIELDS = [
@@ -617,11 +611,12 @@ def _write_people(slots, prepared):
     ):
         names = {n for s in slots for n in s.merged[kind]}
         ids_by_key, created = _resolve_entities(model, names, name_keys, prepared.slug_bases)
+        id_of = {name: ids_by_key[_name_key(name, name_keys)] for name in names}
         rewrite, rows = [], []
         for slot in slots:
             if slot.curated(source_field):
                 continue
-            wanted = [ids_by_key[_name_key(n, name_keys)] for n in slot.merged[kind]]
+            wanted = [id_of[n] for n in slot.merged[kind]]
             if kind == "institutions":
                 # Two spellings of one merged institution are listed once. Authors are not deduplicated:
                 # two "Y Zhu" on one paper are usually two people, and the list stays as written.
@@ -639,33 +634,13 @@ def _write_people(slots, prepared):
 
         listed = {pk for s in slots if s.is_new for pk in s.people[kind]}
         labels[kind] = {pk: [name] for pk, name in created.items()}
-        labels[kind].update(_labels(model, listed - created.keys()))
+        labels[kind].update(search.names_with_aliases(model, listed - created.keys()))
     return labels
 
 
 def _name_key(name, name_keys):
     # Names of this file were normalized while it was prepared; older entries' names were not.
     return name_keys[name] if name in name_keys else normalize_name(name)
-
-
-def _labels(model, ids):
-    """Id → [its name, then the names merged into it], as search.reindex_papers() lists them."""
-    quote = connection.ops.quote_name
-    table = quote(model._meta.db_table)
-    labels = {}
-    with connection.cursor() as cursor:
-        for condition, params in _is_one_of("entity.id", ids):
-            cursor.execute(
-                f"SELECT entity.id, entity.name, alias.name FROM {table} entity "
-                f"LEFT JOIN {table} alias ON alias.merged_into_id = entity.id "
-                f"WHERE {condition} ORDER BY entity.id, alias.id",
-                params,
-            )
-            for pk, name, alias in cursor.fetchall():
-                names = labels.setdefault(pk, [name])
-                if alias is not None:
-                    names.append(alias)
-    return labels
 
 
 def _insert(model, columns, rows, *, returning=()):

@@ -111,6 +111,21 @@ def index_columns(title, people, body):
     return tuple(" \n ".join(t for t in texts if t is not None) for texts in (title, people, body))
 
 
+# A paper's fields in its title and body columns, in order (its people column lists its names).
+TITLE_FIELDS = ("title_en", "title_zh")
+BODY_FIELDS = ("summary_zh", "abstract_en", "abstract_zh", "arxiv_id")
+
+
+def paper_columns(folded, people):
+    """A paper's three indexed columns: `folded` maps its fields to their index_text(), `people`
+    holds its authors' then institutions' names, each followed by its aliases, folded too."""
+    return index_columns(
+        title=[folded.get(f) for f in TITLE_FIELDS],
+        people=people,
+        body=[folded.get(f) for f in BODY_FIELDS],
+    )
+
+
 # PostgreSQL's English stop words: they are not indexed there, so a query word that is one is
 # dropped on both backends (otherwise "the" would find everything on SQLite and nothing on PostgreSQL).
 STOP_WORDS = frozenset(
@@ -404,6 +419,28 @@ def arxiv_paper(text):
     return Paper.objects.published().filter(arxiv_id=wanted).first()
 
 
+def names_with_aliases(model, ids):
+    """Author or institution id → [its name, then the names merged into it], as _people() lists
+    them: what the importer puts in the index rows of the new papers it writes."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    names = {}
+    ids = sorted(ids)
+    with connection.cursor() as cursor:
+        for start in range(0, len(ids), CHUNK):
+            chunk = ids[start : start + CHUNK]
+            cursor.execute(
+                f"SELECT entity.id, entity.name, alias.name FROM {table} entity "
+                f"LEFT JOIN {table} alias ON alias.merged_into_id = entity.id "
+                f"WHERE entity.id IN ({', '.join(['%s'] * len(chunk))}) ORDER BY entity.id, alias.id",
+                chunk,
+            )
+            for pk, name, alias in cursor.fetchall():
+                listed = names.setdefault(pk, [name])
+                if alias is not None:
+                    listed.append(alias)
+    return names
+
+
 # --- keeping the index right -------------------------------------------------------------------
 
 
@@ -480,13 +517,17 @@ def reindex_all():
 
 
 def _index_rows(paper_ids):
-    texts = Paper.objects.filter(pk__in=paper_ids).values_list(
-        "pk", "title_en", "title_zh", "summary_zh", "abstract_en", "abstract_zh", "arxiv_id"
-    )
+    fields = (*TITLE_FIELDS, *BODY_FIELDS)
     people = _people(paper_ids)
     return [
-        (pk, *index_row(title=[t_en, t_zh], people=people.get(pk, []), body=[s_zh, a_en, a_zh, arxiv]))
-        for pk, t_en, t_zh, s_zh, a_en, a_zh, arxiv in texts
+        (
+            pk,
+            *paper_columns(
+                {f: index_text(v) for f, v in zip(fields, values, strict=True) if v},
+                [index_text(name) for name in people.get(pk, [])],
+            ),
+        )
+        for pk, *values in Paper.objects.filter(pk__in=paper_ids).values_list("pk", *fields)
     ]
 
 
