@@ -16,6 +16,7 @@ import hashlib
 import json
 import multiprocessing
 import re
+import signal
 import sys
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
@@ -261,6 +262,9 @@ _worker_imported = frozenset()
 def _start_worker(imported):
     global _worker_imported
     _worker_imported = imported
+    # Ctrl-C is the writer's to handle (it rolls back the file in progress); the worker just ends
+    # with the pool.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _prepare_in_worker(path):

@@ -368,3 +368,22 @@ def test_a_row_the_database_refuses_fails_the_file_cleanly_on_postgresql():
     assert report.failed
     assert report.error.startswith("long.txt: database refused the import:") and "too long" in report.error
     assert counts() == before
+
+
+def test_ctrl_c_stops_between_files_and_says_how_to_go_on(tmp_path, monkeypatch):
+    for n in (1, 2, 3):
+        (tmp_path / f"2023-04-0{n}.txt").write_bytes(daily_digest([Entry(f"Paper {n}", f"2304.0000{n}")]))
+    real, calls = importing.import_prepared, []
+
+    def interrupted_on_the_second_file(prepared, **kwargs):
+        calls.append(prepared.name)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(prepared, **kwargs)
+
+    monkeypatch.setattr(importing, "import_prepared", interrupted_on_the_second_file)
+    with pytest.raises(CommandError, match="interrupted after 1 of 3 files") as raised:
+        load(tmp_path)
+    assert raised.value.returncode == 130
+    assert "Run the same command again" in str(raised.value)
+    assert list(Digest.objects.values_list("name", flat=True)) == ["2023-04-01.txt"]

@@ -23,22 +23,30 @@ class Command(BaseCommand):
             raise CommandError(f"no digest files (*.txt) found in {', '.join(paths)}")
 
         started, done, failed, entries = time.monotonic(), 0, 0, 0
-        for report in import_paths(paths, dry_run=dry_run):
-            done += 1
-            entries += report.entries
-            style = self.style.ERROR if report.failed else self.style.SUCCESS
-            prefix = f"[{done}/{total}] " if total > 1 else ""
-            stream = self.stderr if report.failed else self.stdout
-            stream.write(prefix + style(report.summary()))
-            failed += report.failed
-            if report.warnings and not quiet_warnings and verbosity > 0:
-                for warning in report.warnings:
-                    where = (
-                        f"{report.name}:{warning[5:]}"
-                        if warning.startswith("line ")
-                        else f"{report.name}: {warning}"
-                    )
-                    self.stdout.write(f"    warning: {where}")
+        try:
+            for report in import_paths(paths, dry_run=dry_run):
+                done += 1
+                entries += report.entries
+                style = self.style.ERROR if report.failed else self.style.SUCCESS
+                prefix = f"[{done}/{total}] " if total > 1 else ""
+                stream = self.stderr if report.failed else self.stdout
+                stream.write(prefix + style(report.summary()))
+                failed += report.failed
+                if report.warnings and not quiet_warnings and verbosity > 0:
+                    for warning in report.warnings:
+                        where = (
+                            f"{report.name}:{warning[5:]}"
+                            if warning.startswith("line ")
+                            else f"{report.name}: {warning}"
+                        )
+                        self.stdout.write(f"    warning: {where}")
+        except KeyboardInterrupt:
+            raise CommandError(
+                f"interrupted after {done} of {total} files; the file being imported was rolled back "
+                "and changed nothing. Run the same command again to import the rest: files already "
+                "imported are skipped.",
+                returncode=130,
+            ) from None
         elapsed = time.monotonic() - started
         rate = f", {entries / elapsed:,.0f} entries/s" if elapsed > 0 and entries else ""
         verb = "checked (dry run, nothing written)" if dry_run else "processed"
