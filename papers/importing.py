@@ -188,6 +188,7 @@ def import_prepared(prepared, *, dry_run=False):
 
     try:
         with transaction.atomic():
+            _plan_for_hot_indexes()
             _write(prepared, report=report)
             if dry_run:
                 transaction.set_rollback(True)
@@ -286,6 +287,19 @@ def refresh_statistics():
     grown = (Paper, DigestEntry, Digest, Author, Institution, Authorship, Affiliation, SearchEntry)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE " + ", ".join(connection.ops.quote_name(m._meta.db_table) for m in grown))
+
+
+def _plan_for_hot_indexes():
+    """PostgreSQL: plan this transaction's lookups for index pages that are in memory.
+
+    An import looks up hundreds of names, ids and keys per file in indexes that a load keeps hot.
+    With the default random_page_cost (4, a spinning disk's) the planner judged 600 probes of the
+    author name index dearer than reading the whole table: 11 ms instead of 2.7 ms per file at
+    100,000 authors. SET LOCAL ends with the transaction; the portal's pages keep the server's setting.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL random_page_cost = 1.1")
 
 
 def expand_paths(paths):

@@ -387,3 +387,30 @@ def test_ctrl_c_stops_between_files_and_says_how_to_go_on(tmp_path, monkeypatch)
     assert raised.value.returncode == 130
     assert "Run the same command again" in str(raised.value)
     assert list(Digest.objects.values_list("name", flat=True)) == ["2023-04-01.txt"]
+
+
+# A real transaction, so that the import's own commit ends it (inside a test's atomic block the
+# import would only be a savepoint).
+@pytest.mark.django_db(transaction=True)
+def test_postgresql_import_plans_for_hot_indexes_only_inside_its_transaction(monkeypatch):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a PostgreSQL planner setting")
+
+    def setting():
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW random_page_cost")
+            return cursor.fetchone()[0]
+
+    before, seen = setting(), []
+    real_write = importing._write
+
+    def write(prepared, **kwargs):
+        seen.append(setting())
+        return real_write(prepared, **kwargs)
+
+    monkeypatch.setattr(importing, "_write", write)
+    assert import_digest(daily_digest([Entry("Paper", "2301.00001")]), name="x.txt").created == 1
+    assert seen == ["1.1"]
+    assert setting() == before
