@@ -420,8 +420,8 @@ def arxiv_paper(text):
 
 
 def names_with_aliases(model, ids):
-    """Author or institution id → [its name, then the names merged into it], as _people() lists
-    them: what the importer puts in the index rows of the new papers it writes."""
+    """Author or institution id → [its name, then the names merged into it, oldest first]: what a
+    paper's people column lists for each of its authors and institutions."""
     table = connection.ops.quote_name(model._meta.db_table)
     names = {}
     ids = sorted(ids)
@@ -465,8 +465,8 @@ def reindex_papers(paper_ids):
 
 
 def index_new_papers(rows):
-    """Add the index rows of papers that have none yet: (paper id, title, people, body) tuples as
-    index_row() makes them. The importer builds them from what it has just written."""
+    """Add the index rows of papers that have none yet: (paper id, title, people, body) tuples, the
+    columns as paper_columns() makes them. The importer builds them from what it has just written."""
     if rows:
         with connection.cursor() as cursor:
             _insert_rows(cursor, rows)
@@ -535,31 +535,18 @@ def _people(paper_ids):
     """Paper id → its authors' then its institutions' names, each followed by the names merged into
     it, so that "CMU" finds Carnegie Mellon's papers.
 
-    One query per kind, starting from the papers' link rows: an index lookup per paper whatever the
-    table sizes. (Looking aliases up by a subquery of entity ids let PostgreSQL pick a plan that read
-    the whole author table on every import, when its statistics lagged behind a long import.)
+    Two queries per kind: the papers' link rows, then the names of the rows they point to, both
+    by explicit ids, so each is an index lookup whatever the table sizes. (Looking aliases up by a
+    subquery of entity ids let PostgreSQL pick a plan that read the whole author table on every
+    import, when its statistics lagged behind a long import.)
     """
-    quote = connection.ops.quote_name
-    marks = ", ".join(["%s"] * len(paper_ids))
     people = {}
     for link, model, fk in ((Authorship, Author, "author_id"), (Affiliation, Institution, "institution_id")):
-        link_table, table = quote(link._meta.db_table), quote(model._meta.db_table)
-        sql = (
-            f"SELECT link.paper_id, link.position, entity.name, alias.name FROM {link_table} link "
-            f"JOIN {table} entity ON entity.id = link.{quote(fk)} "
-            f"LEFT JOIN {table} alias ON alias.merged_into_id = entity.id "
-            f"WHERE link.paper_id IN ({marks}) ORDER BY link.paper_id, link.position, alias.id"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, list(paper_ids))
-            previous = None
-            for paper_id, position, name, alias in cursor.fetchall():
-                names = people.setdefault(paper_id, [])
-                if (paper_id, position) != previous:
-                    names.append(name)
-                    previous = (paper_id, position)
-                if alias is not None:
-                    names.append(alias)
+        rows = link.objects.filter(paper_id__in=paper_ids).order_by("paper_id", "position")
+        rows = list(rows.values_list("paper_id", fk))
+        names = names_with_aliases(model, {pk for _paper_id, pk in rows})
+        for paper_id, pk in rows:
+            people.setdefault(paper_id, []).extend(names[pk])
     return people
 
 
