@@ -9,6 +9,7 @@ import hashlib
 import django_filters
 from django import forms
 from django.core.cache import cache
+from django.core.exceptions import EmptyResultSet
 from django.db.models import Count, Max, Q
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
@@ -160,8 +161,11 @@ def institution_facets(papers, limit=12):
     """
     if papers.query.is_empty():  # e.g. a search with no searchable words: nothing to count
         return []
+    try:
+        sql, params = papers.order_by().values("pk").query.sql_with_params()
+    except EmptyResultSet:  # e.g. `pk__in` an empty list of search results
+        return []
     stamp = Paper.objects.order_by().aggregate(newest=Max("updated_at"))["newest"]
-    sql, params = papers.order_by().values("pk").query.sql_with_params()
     key = "institution-facets:" + hashlib.sha256(repr((sql, params, stamp, limit)).encode()).hexdigest()
     top = cache.get(key)
     if top is None:

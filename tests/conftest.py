@@ -2,10 +2,19 @@
 
 import pytest
 from django.contrib.auth.models import Group
+from django.core.cache import cache
 
 from papers.curation import CURATORS_GROUP
 
 PASSWORD = "a-long-test-password-9"
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Every test starts with an empty cache: an answer cached by one test is no answer for the next."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture
