@@ -21,6 +21,7 @@ from django.utils.cache import get_conditional_response
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from django.utils.http import http_date
 
+from .cleaning import strip_control_characters
 from .filters import PaperFilter
 from .models import Affiliation, Area, Author, Authorship, Digest, DigestEntry, Institution, Paper
 
@@ -28,14 +29,40 @@ MAX_ITEMS = 50
 EPOCH = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
 
 
-class StableRssFeed(Rss201rev2Feed):
+def xml_safe(value):
+    """A feed value with the characters XML 1.0 forbids removed, in strings, lists and dicts alike."""
+    if isinstance(value, str):
+        return strip_control_characters(value)
+    if isinstance(value, list | tuple):
+        return type(value)(xml_safe(v) for v in value)
+    if isinstance(value, dict):
+        return {k: xml_safe(v) for k, v in value.items()}
+    return value
+
+
+class XmlSafeFeed:
+    """Every value goes into the feed without control characters.
+
+    The ways in refuse or remove them (papers.cleaning), but rows stored before that, or written by
+    raw SQL, may still hold one, and Django's XML writer raises on it: one paper must not take down
+    every feed that lists it.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*xml_safe(args), **xml_safe(kwargs))
+
+    def add_item(self, *args, **kwargs):
+        super().add_item(*xml_safe(args), **xml_safe(kwargs))
+
+
+class StableRssFeed(XmlSafeFeed, Rss201rev2Feed):
     """lastBuildDate comes from the papers, never from the clock, so unchanged feeds are identical bytes."""
 
     def latest_post_date(self):
         return self.feed.get("last_modified") or EPOCH
 
 
-class StableAtomFeed(Atom1Feed):
+class StableAtomFeed(XmlSafeFeed, Atom1Feed):
     """Atom with the paper's full HTML in <content> (readers show it in full) instead of <summary>."""
 
     def latest_post_date(self):

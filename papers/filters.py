@@ -15,24 +15,59 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from . import search
+from .cleaning import has_control_characters
 from .models import Affiliation, Area, Author, Authorship, Digest, DigestEntry, Institution, Paper
 
 MAX_VALUES = 20  # per repeatable parameter; more is not a real reader's URL
 FACET_CACHE_SECONDS = 600
 
 
-class BoundedMultipleChoiceField(forms.MultipleChoiceField):
+class BoundedValues:
+    """A repeatable parameter takes at most MAX_VALUES values; more are refused, and the page says so."""
+
     def clean(self, value):
         if value and len(value) > MAX_VALUES:
-            raise forms.ValidationError(_("Too many values."))
+            raise forms.ValidationError(
+                _(
+                    "“%(name)s” was given %(count)d values, more than the %(max)d a list takes, so that "
+                    "filter was ignored. Choose at most %(max)d."
+                ),
+                code="too_many",
+                params={"count": len(value), "name": self.label, "max": MAX_VALUES},
+            )
         return super().clean(value)
 
 
-class BoundedModelMultipleChoiceField(forms.ModelMultipleChoiceField):
-    def clean(self, value):
-        if value and len(value) > MAX_VALUES:
-            raise forms.ValidationError(_("Too many values."))
-        return super().clean(value)
+class BoundedMultipleChoiceField(BoundedValues, forms.MultipleChoiceField):
+    pass
+
+
+class BoundedModelMultipleChoiceField(BoundedValues, forms.ModelMultipleChoiceField):
+    pass
+
+
+class SearchField(forms.CharField):
+    """The search text; what makes it unusable is said in words a reader can act on."""
+
+    default_error_messages = {
+        "max_length": _(
+            "That search is longer than %(limit_value)d characters, so it was ignored and every paper is "
+            "shown. Shorten it to a few words and search again."
+        ),
+        "null_characters_not_allowed": _(
+            "That search contains control characters, so it was ignored and every paper is shown. "
+            "Type it again without them."
+        ),
+    }
+
+    def validate(self, value):
+        super().validate(value)
+        if has_control_characters(value):
+            raise forms.ValidationError(self.error_messages["null_characters_not_allowed"], code="control")
+
+
+class SearchFilter(django_filters.CharFilter):
+    field_class = SearchField
 
 
 class AreaFilter(django_filters.MultipleChoiceFilter):
@@ -45,7 +80,7 @@ class InstitutionFilter(django_filters.ModelMultipleChoiceFilter):
 
 class PaperFilter(django_filters.FilterSet):
     # Full-text search (papers.search); a longer query is invalid, so ignored, and the page says so.
-    q = django_filters.CharFilter(method="filter_q", max_length=search.MAX_QUERY_LENGTH, label=_("Search"))
+    q = SearchFilter(method="filter_q", max_length=search.MAX_QUERY_LENGTH, label=_("Search"))
     # Every filter below is an `id IN (subquery)` on a link table or a plain column: no join that
     # multiplies rows, so no DISTINCT over whole paper rows (at 100,000 papers that cost seconds).
     area = AreaFilter(field_name="area__code", choices=(), label=_("Area"), distinct=False)
@@ -108,6 +143,11 @@ class PaperFilter(django_filters.FilterSet):
         """The valid, non-empty parameters: what the page says it is showing, and what its feed keeps."""
         self.form.is_valid()
         return {k: v for k, v in self.form.cleaned_data.items() if v is not None and v != "" and v != []}
+
+    def problems(self):
+        """Parameter name → why its value was ignored, for the page to say (never a 500, never silence)."""
+        self.form.is_valid()
+        return {name: [str(message) for message in errors] for name, errors in self.form.errors.items()}
 
     def query_params(self):
         """The active filters in URL form ({name: [values]}), for facet, page and feed links."""

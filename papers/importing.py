@@ -45,6 +45,7 @@ from .models import (
 
 # SQLite refuses statements with more bound parameters than this; PostgreSQL does not care.
 CHUNK = 500
+MAX_FILE_NAME_LENGTH = Digest._meta.get_field("name").max_length
 DATE_IN_NAME = re.compile(r"(20\d\d)[-_.]?([01]\d)[-_.]?([0-3]\d)")
 
 
@@ -116,13 +117,20 @@ class Prepared:
     slug_bases: dict = field(default_factory=dict)
     # The bytes of a file not parsed because a digest with its checksum was imported before.
     unparsed: bytes | None = None
+    # Asked for by the user: a file that ends mid-entry is imported without that entry (see parsing).
+    complete_entries_only: bool = False
 
 
-def prepare(data, *, name):
+def prepare(data, *, name, complete_entries_only=False):
     """Parse one file's bytes and compute its checksum, abstract keys and search text."""
     checksum = hashlib.sha256(data if isinstance(data, bytes) else data.encode()).hexdigest()
+    if len(name) > MAX_FILE_NAME_LENGTH:
+        error = (
+            f"{name[:60]}…: the file name is {len(name)} characters long; the limit is {MAX_FILE_NAME_LENGTH}"
+        )
+        return Prepared(name=name, checksum=checksum, error=error)
     try:
-        parsed = parsing.parse_digest(data, name=name)
+        parsed = parsing.parse_digest(data, name=name, complete_entries_only=complete_entries_only)
     except parsing.ParseError as err:
         return Prepared(name=name, checksum=checksum, error=str(err))
     extras = [
@@ -133,18 +141,27 @@ def prepare(data, *, name):
         )
         for e in parsed.entries
     ]
-    names = {n for e in parsed.entries for n in (*e.authors, *e.institutions)}
+    name_keys = {}
+    for entry in parsed.entries:
+        for n in (*entry.authors, *entry.institutions):
+            key = name_keys[n] = normalize_name(n)
+            if len(key) > parsing.MAX_NAME_LENGTH:
+                # The parser bounds the name as written; folding (ß → ss, ㎏ → kg) can still lengthen it.
+                error = f"{name}:{entry.line}: the name {n[:40]!r}… is too long once folded for matching"
+                return Prepared(name=name, checksum=checksum, error=error)
+    names = name_keys.keys()
     return Prepared(
         name=name,
         checksum=checksum,
         parsed=parsed,
+        complete_entries_only=complete_entries_only,
         entry_extras=extras,
-        name_keys={n: normalize_name(n) for n in names},
+        name_keys=name_keys,
         slug_bases={spaced: slug_base(spaced) for spaced in {" ".join(n.split()) for n in names}},
     )
 
 
-def prepare_path(path, *, imported=frozenset()):
+def prepare_path(path, *, imported=frozenset(), complete_entries_only=False):
     """prepare() a file; one whose checksum is in `imported` is only read (re-imports are quick)."""
     try:
         data = path.read_bytes()
@@ -152,52 +169,61 @@ def prepare_path(path, *, imported=frozenset()):
         return Prepared(name=path.name, error=f"{path}: cannot read: {err.strerror}")
     checksum = hashlib.sha256(data).hexdigest()
     if checksum in imported:
-        return Prepared(name=path.name, checksum=checksum, unparsed=data)
-    return prepare(data, name=path.name)
+        return Prepared(
+            name=path.name, checksum=checksum, unparsed=data, complete_entries_only=complete_entries_only
+        )
+    return prepare(data, name=path.name, complete_entries_only=complete_entries_only)
 
 
-def import_digest(data, *, name, dry_run=False):
+def import_digest(data, *, name, dry_run=False, complete_entries_only=False):
     """Import one digest file's bytes; never raises for bad input, the report says what happened."""
-    return import_prepared(prepare(data, name=name), dry_run=dry_run)
+    prepared = prepare(data, name=name, complete_entries_only=complete_entries_only)
+    return import_prepared(prepared, dry_run=dry_run)
 
 
 def import_prepared(prepared, *, dry_run=False):
-    name = prepared.name
-    report = ImportReport(name=name, dry_run=dry_run)
+    report = ImportReport(name=prepared.name, dry_run=dry_run)
     if prepared.error:
         report.status, report.error = "failed", prepared.error
         return report
-    if prepared.parsed:
-        report.warnings.extend(str(w) for w in prepared.parsed.warnings)
+    try:
+        with transaction.atomic():
+            # Every check below is made, and every row written, after any other import has committed:
+            # two imports introducing the same author or paper at once would otherwise both insert it.
+            _one_import_at_a_time()
+            _plan_for_hot_indexes()
+            _check_and_write(prepared, report)
+            if dry_run or report.status != "imported":
+                transaction.set_rollback(True)
+    except DatabaseError as err:
+        report.status, report.error = "failed", f"{prepared.name}: database refused the import: {err}"
+        report.created = report.matched = report.updated = 0
+    if dry_run:
+        report.digest_id = None
+    return report
 
+
+def _check_and_write(prepared, report):
+    name = prepared.name
     existing = Digest.objects.filter(checksum=prepared.checksum).first()
     if existing:
         report.status, report.digest_id = "unchanged", existing.pk
-        report.warnings.clear()
-        return report
+        return
     if prepared.unparsed is not None:
         # Its digest was removed since the file was read: parse it after all.
-        return import_prepared(prepare(prepared.unparsed, name=name), dry_run=dry_run)
+        prepared = prepare(prepared.unparsed, name=name, complete_entries_only=prepared.complete_entries_only)
+        if prepared.error:
+            report.status, report.error = "failed", prepared.error
+            return
     if Digest.objects.filter(name=name).exists():
         report.status = "failed"
         report.error = (
             f"a different digest named {name!r} was imported before; "
             "rename the file if it is a new digest (a digest's name is its identity)"
         )
-        return report
-
-    try:
-        with transaction.atomic():
-            _plan_for_hot_indexes()
-            _write(prepared, report=report)
-            if dry_run:
-                transaction.set_rollback(True)
-    except DatabaseError as err:
-        report.status, report.error = "failed", f"{name}: database refused the import: {err}"
-        report.created = report.matched = report.updated = 0
-    if dry_run:
-        report.digest_id = None
-    return report
+        return
+    report.warnings.extend(str(w) for w in prepared.parsed.warnings)
+    _write(prepared, report=report)
 
 
 # Files prepared ahead of the one being written: enough to keep the second process busy, few enough
@@ -205,7 +231,7 @@ def import_prepared(prepared, *, dry_run=False):
 PREPARE_AHEAD = 4
 
 
-def import_paths(paths, *, dry_run=False, progress=None, parallel=None):
+def import_paths(paths, *, dry_run=False, progress=None, parallel=None, complete_entries_only=False):
     """Import files and folders (their *.txt files, by name); yields one report per file.
 
     With several files (or parallel=True) a second process reads and parses the next files while
@@ -215,7 +241,10 @@ def import_paths(paths, *, dry_run=False, progress=None, parallel=None):
     if parallel is None:
         parallel = len(paths) > PREPARE_AHEAD
     imported_before = frozenset(Digest.objects.values_list("checksum", flat=True))
-    for index, (path, prepared) in enumerate(_prepared(paths, parallel=parallel, imported=imported_before)):
+    files = _prepared(
+        paths, parallel=parallel, imported=imported_before, complete_entries_only=complete_entries_only
+    )
+    for index, (path, prepared) in enumerate(files):
         if progress:
             progress(path)
         report = import_prepared(prepared, dry_run=dry_run)
@@ -227,7 +256,7 @@ def import_paths(paths, *, dry_run=False, progress=None, parallel=None):
         yield report
 
 
-def _prepared(paths, *, parallel, imported):
+def _prepared(paths, *, parallel, imported, complete_entries_only):
     """(path, Prepared) for each path, in order; prepared in a forked worker process if parallel.
 
     Fork, because the worker needs nothing but this module's pure functions, already loaded, and
@@ -236,7 +265,7 @@ def _prepared(paths, *, parallel, imported):
     """
     if not parallel or "fork" not in multiprocessing.get_all_start_methods() or sys.platform != "linux":
         for path in paths:
-            yield path, prepare_path(path, imported=imported)
+            yield path, prepare_path(path, imported=imported, complete_entries_only=complete_entries_only)
         return
     # The worker is forked with `imported` in its memory (initargs are not pickled under fork):
     # only paths and prepared files cross between the processes.
@@ -244,7 +273,7 @@ def _prepared(paths, *, parallel, imported):
         max_workers=1,
         mp_context=multiprocessing.get_context("fork"),
         initializer=_start_worker,
-        initargs=(imported,),
+        initargs=(imported, complete_entries_only),
     ) as pool:
         pending = deque()
         for path in paths:
@@ -257,19 +286,18 @@ def _prepared(paths, *, parallel, imported):
             yield done, future.result()
 
 
-_worker_imported = frozenset()
+_worker_options = {"imported": frozenset(), "complete_entries_only": False}
 
 
-def _start_worker(imported):
-    global _worker_imported
-    _worker_imported = imported
+def _start_worker(imported, complete_entries_only):
+    _worker_options.update(imported=imported, complete_entries_only=complete_entries_only)
     # Ctrl-C is the writer's to handle (it rolls back the file in progress); the worker just ends
     # with the pool.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _prepare_in_worker(path):
-    return prepare_path(path, imported=_worker_imported)
+    return prepare_path(path, **_worker_options)
 
 
 def refresh_statistics():
@@ -287,6 +315,23 @@ def refresh_statistics():
     grown = (Paper, DigestEntry, Digest, Author, Institution, Authorship, Affiliation, SearchEntry)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE " + ", ".join(connection.ops.quote_name(m._meta.db_table) for m in grown))
+
+
+# Any fixed number: the key of PostgreSQL's advisory lock that imports take (no other lock uses one).
+IMPORT_LOCK = 0x5045_5045
+
+
+def _one_import_at_a_time():
+    """Wait until no other import is writing, for the rest of this transaction.
+
+    Imports are one writer's work (SQLite takes its write lock when the transaction begins, as
+    `transaction_mode = IMMEDIATE` says): on PostgreSQL a transaction-scoped advisory lock does the
+    same, so a second `load_digests` waits file by file instead of failing on a duplicate key.
+    Readers are never blocked by it.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [IMPORT_LOCK])
 
 
 def _plan_for_hot_indexes():

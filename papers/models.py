@@ -1,10 +1,28 @@
 import unicodedata
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Prefetch, Q
 from django.urls import reverse
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
+
+from .cleaning import describe_control_characters, has_control_characters
+from .parsing import MAX_ARXIV_ID_LENGTH, MAX_NAME_LENGTH, MAX_SOURCE_LENGTH
+
+
+def no_control_characters(value):
+    """Refuse text with control characters (see papers.cleaning): the admin names the field and them."""
+    if has_control_characters(value):
+        raise ValidationError(
+            _("Remove the control characters from this text: %(found)s."),
+            code="control_characters",
+            params={"found": describe_control_characters(value)},
+        )
+
+
+# Every text a curator can edit is checked; the importer removes these characters while parsing.
+CLEAN_TEXT = [no_control_characters]
 
 
 def normalize_name(name):
@@ -37,8 +55,8 @@ class Source(models.TextChoices):
 
 class Area(models.Model):
     code = models.CharField(max_length=8, unique=True)
-    name_en = models.CharField(max_length=100)
-    name_zh = models.CharField(max_length=100)
+    name_en = models.CharField(max_length=100, validators=CLEAN_TEXT)
+    name_zh = models.CharField(max_length=100, validators=CLEAN_TEXT)
 
     class Meta:
         ordering = ["code"]
@@ -58,8 +76,8 @@ class MergeableQuerySet(models.QuerySet):
 class NamedEntity(models.Model):
     """An author or an institution: one row per normalized name, merged rows kept as aliases."""
 
-    name = models.CharField(max_length=300)
-    normalized_name = models.CharField(max_length=300, unique=True, editable=False)
+    name = models.CharField(max_length=MAX_NAME_LENGTH, validators=CLEAN_TEXT)
+    normalized_name = models.CharField(max_length=MAX_NAME_LENGTH, unique=True, editable=False)
     slug = models.SlugField(max_length=100, unique=True, allow_unicode=True)
     # A merged row stays as an alias so later imports and old URLs find the kept one.
     merged_into = models.ForeignKey(
@@ -109,7 +127,7 @@ class Digest(models.Model):
     format = models.CharField(max_length=10, choices=Format.choices)
     checksum = models.CharField(max_length=64, unique=True, help_text=_("SHA-256 of the file's bytes."))
     published_on = models.DateField(help_text=_("Date in the file name, or the import date."))
-    source = models.CharField(max_length=300, blank=True)
+    source = models.CharField(max_length=MAX_SOURCE_LENGTH, blank=True, validators=CLEAN_TEXT)
     summary_items = models.JSONField(default=list, blank=True)
     legend = models.JSONField(default=dict, blank=True)
     entry_count = models.PositiveIntegerField(default=0)
@@ -156,7 +174,10 @@ class PaperQuerySet(models.QuerySet):
 
 class Paper(models.Model):
     arxiv_id = models.CharField(
-        max_length=32, null=True, blank=True, help_text=_("Without version, e.g. 2209.10655.")
+        max_length=MAX_ARXIV_ID_LENGTH,
+        null=True,
+        blank=True,
+        help_text=_("Without version, e.g. 2209.10655."),
     )
     # paper_area_counts_idx (area, is_published) covers lookups by area.
     area = models.ForeignKey(
@@ -164,11 +185,11 @@ class Paper(models.Model):
     )
 
     # Missing text is NULL, never "" (the export contract); save() enforces it for forms too.
-    title_en = models.TextField(null=True, blank=True)
-    title_zh = models.TextField(null=True, blank=True)
-    summary_zh = models.TextField(null=True, blank=True)
-    abstract_en = models.TextField(null=True, blank=True)
-    abstract_zh = models.TextField(null=True, blank=True)
+    title_en = models.TextField(null=True, blank=True, validators=CLEAN_TEXT)
+    title_zh = models.TextField(null=True, blank=True, validators=CLEAN_TEXT)
+    summary_zh = models.TextField(null=True, blank=True, validators=CLEAN_TEXT)
+    abstract_en = models.TextField(null=True, blank=True, validators=CLEAN_TEXT)
+    abstract_zh = models.TextField(null=True, blank=True, validators=CLEAN_TEXT)
     title_en_source = models.CharField(max_length=20, choices=Source.choices, blank=True)
     title_zh_source = models.CharField(max_length=20, choices=Source.choices, blank=True)
     summary_zh_source = models.CharField(max_length=20, choices=Source.choices, blank=True)
@@ -403,7 +424,7 @@ class DigestEntry(models.Model):
     number = models.PositiveIntegerField(null=True, blank=True, help_text=_("Number as printed."))
     line = models.PositiveIntegerField(help_text=_("Line in the file where the entry starts."))
 
-    arxiv_id = models.CharField(max_length=32, null=True, blank=True)
+    arxiv_id = models.CharField(max_length=MAX_ARXIV_ID_LENGTH, null=True, blank=True)
     area_code = models.CharField(max_length=8, null=True, blank=True)
     title_en = models.TextField(null=True, blank=True)
     title_zh = models.TextField(null=True, blank=True)

@@ -15,8 +15,11 @@ files come from outside and must not be able to stall an import.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
+
+from .cleaning import describe_control_characters, has_control_characters, strip_control_characters
 
 DAILY = "daily"
 STREAM = "stream"
@@ -26,6 +29,11 @@ OTHER = "other"
 STREAM_SECTION = "stream"
 
 MAX_LINE_LENGTH = 20_000
+# What the database stores of a value, the same on every backend (SQLite would store longer values,
+# PostgreSQL refuses them): a longer value is no arXiv id, name or source line but a broken file.
+MAX_ARXIV_ID_LENGTH = 32
+MAX_NAME_LENGTH = 300
+MAX_SOURCE_LENGTH = 300
 # NLP abstracts mix Latin names into Chinese prose, so "mostly Chinese" has to
 # be a low bar; English lines in the seeds have no CJK letters at all.
 CHINESE_LETTER_RATIO = 0.2
@@ -76,6 +84,20 @@ class ParseError(ValueError):
         return f"{self.file}:{self.line}: {self.message}"
 
 
+class _Invalid(Exception):
+    """A line's value breaks a rule; parse_digest() turns it into a ParseError naming the file."""
+
+    def __init__(self, message: str, line: int):
+        super().__init__(message)
+        self.message, self.line = message, line
+
+
+def _check_length(line: int, value: str | None, limit: int, what: str) -> None:
+    if value is not None and len(value) > limit:
+        message = f"{what} is {len(value):,} characters long; the limit is {limit:,}: {_excerpt(value)}"
+        raise _Invalid(message, line)
+
+
 @dataclass(frozen=True)
 class ParseWarning:
     line: int
@@ -124,18 +146,32 @@ class ParsedDigest:
     warnings: tuple[ParseWarning, ...]
 
 
-def parse_digest(data: bytes | str, *, name: str) -> ParsedDigest:
-    """Parse one digest file; raise ParseError if it is neither format."""
+def parse_digest(data: bytes | str, *, name: str, complete_entries_only: bool = False) -> ParsedDigest:
+    """Parse one digest file; raise ParseError if it is neither format.
+
+    A daily digest that ends in the middle of an entry (a file cut off in transfer) is refused, since
+    its last entry would become a paper with cut-off text; `complete_entries_only` leaves that entry
+    out instead, with a warning.
+    """
     lines = _split_lines(_decode(data, name), name)
+    lines, cleaned = _without_control_characters(lines)
     rows = [(number, text) for number, text in enumerate(map(_clean, lines), start=1) if text]
     if not rows:
         message = "file is empty" if not any(lines) else "file contains only whitespace"
         raise ParseError(message, file=name, line=None)
-    if _looks_like_stream(rows):
-        return _parse_stream(rows, name)
-    if _looks_like_daily(rows):
-        return _parse_daily(rows, name)
-    raise ParseError(f"not a digest: {EXPECTED_FORMATS}", file=name, line=rows[0][0])
+    try:
+        if _looks_like_stream(rows):
+            digest = _parse_stream(rows, name)
+        elif _looks_like_daily(rows):
+            digest = _parse_daily(rows, name, complete_entries_only)
+        else:
+            raise ParseError(f"not a digest: {EXPECTED_FORMATS}", file=name, line=rows[0][0])
+    except _Invalid as err:
+        raise ParseError(err.message, file=name, line=err.line) from None
+    if cleaned:
+        warnings = sorted((*cleaned, *digest.warnings), key=lambda warning: warning.line)
+        digest = dataclasses.replace(digest, warnings=tuple(warnings))
+    return digest
 
 
 # --- reading the file -------------------------------------------------------
@@ -146,13 +182,48 @@ def _decode(data: bytes | str, name: str) -> str:
         text = data
     else:
         raw = bytes(data)
+        utf16 = _utf16(raw)
+        if utf16:
+            # UTF-16 text is valid UTF-8 when it is mostly ASCII, so it is told apart before decoding.
+            raise ParseError(_not_utf8(name, utf16), file=name, line=1)
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             message = f"invalid UTF-8: byte 0x{raw[exc.start]:02X} at offset {exc.start}"
+            if _is_gb18030(raw):
+                message = _not_utf8(name, "GB18030", " (GBK, the Chinese Windows encoding)")
             raise ParseError(message, file=name, line=_line_of_offset(raw, exc.start)) from None
     text = text.removeprefix("\ufeff")
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _utf16(raw: bytes) -> str | None:
+    """'UTF-16LE' or 'UTF-16BE' when the bytes are UTF-16 text (a byte order mark, or a NUL beside
+    most characters, as ASCII and CJK text in UTF-16 has), else None."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "UTF-16LE" if raw.startswith(b"\xff\xfe") else "UTF-16BE"
+    sample = raw[:4096]
+    if len(sample) < 4:
+        return None
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    if max(even, odd) < len(sample) // 4:
+        return None
+    return "UTF-16LE" if odd > even else "UTF-16BE"
+
+
+def _is_gb18030(raw: bytes) -> bool:
+    try:
+        text = raw.decode("gb18030")
+    except UnicodeDecodeError:
+        return False
+    return _CJK_IDEOGRAPH.search(text) is not None
+
+
+def _not_utf8(name: str, encoding: str, description: str = "") -> str:
+    return (
+        f"not UTF-8: it looks like {encoding}{description}. Digests are read as UTF-8; convert the "
+        f"file first, e.g. `iconv -f {encoding} -t UTF-8 {name} > {name}.utf8`"
+    )
 
 
 def _line_of_offset(raw: bytes, offset: int) -> int:
@@ -172,6 +243,17 @@ def _split_lines(text: str, name: str) -> list[str]:
             message = f"line is {len(line):,} characters long; the limit is {MAX_LINE_LENGTH:,}"
             raise ParseError(message, file=name, line=number)
     return lines
+
+
+def _without_control_characters(lines: list[str]) -> tuple[list[str], list[ParseWarning]]:
+    """The lines with control characters removed, and a warning for each line that had some."""
+    warnings = []
+    for number, line in enumerate(lines, start=1):
+        if has_control_characters(line):
+            found = describe_control_characters(line)
+            warnings.append(ParseWarning(number, f"removed control characters from the line: {found}"))
+            lines[number - 1] = strip_control_characters(line)
+    return lines, warnings
 
 
 def _clean(text: str) -> str:
@@ -347,6 +429,7 @@ class _Preamble:
         elif summary is not None:
             self.summary_items = summary
         elif self.source is None and text.startswith(SOURCE_PREFIX):
+            _check_length(line, text, MAX_SOURCE_LENGTH, f"'{SOURCE_PREFIX}' source line")
             self.source = text
         else:
             warnings.append(ParseWarning(line, f"unexpected line before the first entry: {_excerpt(text)}"))
@@ -431,6 +514,9 @@ class _EntryBuilder:
     def add(self, line: int, text: str) -> None:
         self.rows.append(_Row(line, _classify(text), text))
 
+    def has_link(self) -> bool:
+        return any(row.kind == _LINK for row in self.rows)
+
     def build(self, warnings: list[ParseWarning]) -> ParsedEntry:
         fields = _Fields(self.header, warnings)
         if self.header.section == MAIN:
@@ -471,10 +557,13 @@ class _Fields:
         self.seen.add(row.kind)
         if row.kind == _LINK:
             self.arxiv_id = _arxiv_id(row.text)
+            _check_length(row.line, self.arxiv_id, MAX_ARXIV_ID_LENGTH, "arXiv id")
             if self.arxiv_id is None:
                 self.warn(row.line, f"arXiv link without a recognisable arXiv id: {_excerpt(row.text)}")
         else:
             self.institutions = _split_institutions(row.text)
+            for institution in self.institutions:
+                _check_length(row.line, institution, MAX_NAME_LENGTH, "institution name")
             if not self.institutions:
                 self.warn(row.line, "institutions line is empty")
         return True
@@ -482,6 +571,8 @@ class _Fields:
     def take_authors(self, row: _Row) -> None:
         self.seen.add("authors")
         self.authors, self.authors_truncated = _split_authors(row.text)
+        for author in self.authors:
+            _check_length(row.line, author, MAX_NAME_LENGTH, "author name")
 
     def report_missing(self, expected: dict[str, str]) -> None:
         for key, description in expected.items():
@@ -618,7 +709,7 @@ def _split_authors(text: str) -> tuple[tuple[str, ...], bool]:
 # --- daily digest: the whole file -------------------------------------------
 
 
-def _parse_daily(rows: list[tuple[int, str]], name: str) -> ParsedDigest:
+def _parse_daily(rows: list[tuple[int, str]], name: str, complete_entries_only: bool) -> ParsedDigest:
     warnings: list[ParseWarning] = []
     preamble = _Preamble()
     first_stray_line: int | None = None
@@ -637,7 +728,22 @@ def _parse_daily(rows: list[tuple[int, str]], name: str) -> ParsedDigest:
         elif not preamble.take(line, text, warnings) and first_stray_line is None:
             first_stray_line = line
     if current is not None:
-        entries.append(current.build(warnings))
+        # The file ends inside this entry: with its arXiv link (the last line of an entry) it is whole.
+        if current.has_link():
+            entries.append(current.build(warnings))
+        elif not complete_entries_only:
+            message = (
+                f"the file ends in the middle of the entry that starts at line {current.header.line} "
+                "(it has no arXiv link, and no closing line follows), so the file looks cut off. Import "
+                "the whole file, or ask for its complete entries only (load_digests --complete-entries-only)"
+            )
+            raise ParseError(message, file=name, line=current.header.line)
+        else:
+            warnings.append(
+                ParseWarning(
+                    current.header.line, "the file ends in the middle of this entry; it was left out"
+                )
+            )
     if not entries:
         message = "daily digest has no entries: expected numbered entries such as '1、[LG] Title'"
         raise ParseError(message, file=name, line=first_stray_line or rows[0][0])

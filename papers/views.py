@@ -3,11 +3,14 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from . import search as full_text
+from .cleaning import strip_control_characters
 from .filters import PaperFilter, area_facets, institution_facets
 from .models import Affiliation, Area, Author, Authorship, Digest, DigestEntry, Institution, Paper
 from .search import MAX_QUERY_LENGTH, arxiv_paper
@@ -101,6 +104,7 @@ def render_paper_list(
         if "area" not in filterset.active():
             area_selection = papers
     query = filterset.query_params()
+    problems = filterset.problems()
     list_url = list_url or reverse("papers:list")
     context.update(
         heading=heading,
@@ -120,8 +124,10 @@ def render_paper_list(
         ),
         both_toggle_url=toggle_url(query, "both", [] if query.get("both") else ["true"], base=list_url),
         search_query=search_query,
-        search_text=data.get("q", ""),
-        search_too_long="q" in filterset.form.errors,
+        # The text as typed goes back into the search box, less what no text may hold (a NUL, an ESC…).
+        search_text=strip_control_characters(data.get("q", "")),
+        search_shown="q" in data,
+        problems=problems,
         search_max_length=MAX_QUERY_LENGTH,
         search_limit_reached=search_query is not None and page.paginator.count >= full_text.RESULT_LIMIT,
         search_result_limit=f"{full_text.RESULT_LIMIT:,}",
@@ -225,6 +231,8 @@ def feed_opml(request):
         "base": request.build_absolute_uri("/").rstrip("/"),
         "portal_name": settings.PORTAL_NAME,
     }
-    response = render(request, "feeds/subscriptions.opml", context, content_type="text/x-opml; charset=utf-8")
+    # Names stored with a control character would make the whole file invalid XML (see papers.cleaning).
+    opml = strip_control_characters(render_to_string("feeds/subscriptions.opml", context, request))
+    response = HttpResponse(opml, content_type="text/x-opml; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="paper-digests.opml"'
     return response

@@ -13,8 +13,14 @@ class Command(BaseCommand):
         parser.add_argument("paths", nargs="+", help="digest files or folders")
         parser.add_argument("--dry-run", action="store_true", help="parse and report, write nothing")
         parser.add_argument("--quiet-warnings", action="store_true", help="count warnings, do not list them")
+        parser.add_argument(
+            "--complete-entries-only",
+            action="store_true",
+            help="import a file that ends in the middle of an entry (cut off) without that entry, "
+            "instead of refusing it",
+        )
 
-    def handle(self, *, paths, dry_run, quiet_warnings, verbosity, **options):
+    def handle(self, *, paths, dry_run, quiet_warnings, complete_entries_only, verbosity, **options):
         missing = [p for p in paths if not Path(p).exists()]
         if missing:
             raise CommandError(f"no such file or folder: {', '.join(missing)}")
@@ -24,7 +30,7 @@ class Command(BaseCommand):
 
         started, done, failed, entries = time.monotonic(), 0, 0, 0
         try:
-            for report in import_paths(paths, dry_run=dry_run):
+            for report in import_paths(paths, dry_run=dry_run, complete_entries_only=complete_entries_only):
                 done += 1
                 entries += report.entries
                 style = self.style.ERROR if report.failed else self.style.SUCCESS
@@ -52,4 +58,9 @@ class Command(BaseCommand):
         verb = "checked (dry run, nothing written)" if dry_run else "processed"
         self.stdout.write(f"{done} files {verb} in {elapsed:.1f}s{rate}; {failed} failed")
         if failed:
-            raise CommandError(f"{failed} of {done} files failed; the others were imported")
+            if failed == done:
+                raise CommandError(
+                    f"{'the file' if done == 1 else f'all {done} files'} failed; nothing was imported"
+                )
+            others = "checked" if dry_run else "imported (or were already)"
+            raise CommandError(f"{failed} of {done} files failed; the other {done - failed} were {others}")
