@@ -26,7 +26,7 @@ from pathlib import Path
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from . import parsing, search
+from . import bulk, parsing, search
 from .models import (
     TEXT_FIELDS,
     Affiliation,
@@ -43,8 +43,6 @@ from .models import (
     slug_base,
 )
 
-# SQLite refuses statements with more bound parameters than this; PostgreSQL does not care.
-CHUNK = 500
 MAX_FILE_NAME_LENGTH = Digest._meta.get_field("name").max_length
 DATE_IN_NAME = re.compile(r"(20\d\d)[-_.]?([01]\d)[-_.]?([0-3]\d)")
 
@@ -190,8 +188,8 @@ def import_prepared(prepared, *, dry_run=False):
         with transaction.atomic():
             # Every check below is made, and every row written, after any other import has committed:
             # two imports introducing the same author or paper at once would otherwise both insert it.
-            _one_import_at_a_time()
-            _plan_for_hot_indexes()
+            bulk.one_writer_at_a_time()
+            bulk.plan_for_hot_indexes()
             _check_and_write(prepared, report)
             if dry_run or report.status != "imported":
                 transaction.set_rollback(True)
@@ -301,50 +299,8 @@ def _prepare_in_worker(path):
 
 
 def refresh_statistics():
-    """Refresh PostgreSQL's planner statistics on the tables an import grows.
-
-    Without them PostgreSQL plans a lookup of 100 names in a table it believes empty as a full
-    scan: importing 30,000 entries into a new database took 3 times as long. Autovacuum would
-    catch up eventually (when it is on, at its next round), so a bulk load does what PostgreSQL's
-    manual advises after one: ANALYZE. SQLite is left without statistics on purpose: its default
-    assumption that an index is selective is right for every lookup here, while ANALYZE judged the
-    mostly-NULL abstract_zh_key index useless and made imports scan the entries (2.5 times slower).
-    """
-    if connection.vendor != "postgresql":
-        return
-    grown = (Paper, DigestEntry, Digest, Author, Institution, Authorship, Affiliation, SearchEntry)
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE " + ", ".join(connection.ops.quote_name(m._meta.db_table) for m in grown))
-
-
-# Any fixed number: the key of PostgreSQL's advisory lock that imports take (no other lock uses one).
-IMPORT_LOCK = 0x5045_5045
-
-
-def _one_import_at_a_time():
-    """Wait until no other import is writing, for the rest of this transaction.
-
-    Imports are one writer's work (SQLite takes its write lock when the transaction begins, as
-    `transaction_mode = IMMEDIATE` says): on PostgreSQL a transaction-scoped advisory lock does the
-    same, so a second `load_digests` waits file by file instead of failing on a duplicate key.
-    Readers are never blocked by it.
-    """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [IMPORT_LOCK])
-
-
-def _plan_for_hot_indexes():
-    """PostgreSQL: plan this transaction's lookups for index pages that are in memory.
-
-    An import looks up hundreds of names, ids and keys per file in indexes that a load keeps hot.
-    With the default random_page_cost (4, a spinning disk's) the planner judged 600 probes of the
-    author name index dearer than reading the whole table: 11 ms instead of 2.7 ms per file at
-    100,000 authors. SET LOCAL ends with the transaction; the portal's pages keep the server's setting.
-    """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL random_page_cost = 1.1")
+    """ANALYZE (on PostgreSQL) the tables an import grows; see bulk.analyze()."""
+    bulk.analyze((Paper, DigestEntry, Digest, Author, Institution, Authorship, Affiliation, SearchEntry))
 
 
 def expand_paths(paths):
@@ -434,7 +390,7 @@ def _write(prepared, *, report):
 
     now = timezone.now()
     _insert_papers(new_slots, areas=areas, now=now)
-    _insert(DigestEntry, _ENTRY_COLUMNS, [_entry_row(e, s.paper_id) for s in slots for e in s.entries])
+    bulk.insert(DigestEntry, _ENTRY_COLUMNS, [_entry_row(e, s.paper_id) for s in slots for e in s.entries])
 
     entities = _write_people(slots, prepared)
     list_changed = [s.paper for s in slots if not s.is_new and s.people_changed]
@@ -442,7 +398,7 @@ def _write(prepared, *, report):
         paper.updated_at = now
     to_update = {p.pk: p for p in changed + list_changed}.values()
     if to_update:
-        Paper.objects.bulk_update(list(to_update), [*_PAPER_FIELDS, "updated_at"], batch_size=CHUNK)
+        Paper.objects.bulk_update(list(to_update), [*_PAPER_FIELDS, "updated_at"], batch_size=bulk.CHUNK)
 
     report.created = len(new_slots)
     report.matched = len(slots) - len(new_slots)
@@ -495,15 +451,15 @@ def _match_papers(prepared, digest, report):
     ids = {e.arxiv_id for e in entries if e.arxiv_id}
     keys = {k for e in entries for k in (e.abstract_en_key, e.abstract_zh_key) if k}
 
-    known = dict(_select_in(Paper, ("id", "arxiv_id"), "arxiv_id", ids))
+    known = dict(bulk.select_in(Paper, ("id", "arxiv_id"), "arxiv_id", ids))
     paper_ids_by_key = {}
     for column in ("abstract_en_key", "abstract_zh_key"):
-        for key, paper_id in _select_in(DigestEntry, (column, "paper_id"), column, keys):
+        for key, paper_id in bulk.select_in(DigestEntry, (column, "paper_id"), column, keys):
             paper_ids_by_key.setdefault(key, paper_id)
     # Most entries of a day are new papers: model instances are loaded only for the matched ones.
     slots_by_pk = {
         paper.pk: _Slot(paper)
-        for chunk in _chunks(sorted(known.keys() | set(paper_ids_by_key.values())))
+        for chunk in bulk.chunks(sorted(known.keys() | set(paper_ids_by_key.values())))
         for paper in Paper.objects.filter(pk__in=chunk).order_by()
     }
     by_id = {slots_by_pk[pk].paper.arxiv_id: slots_by_pk[pk] for pk in known}
@@ -565,7 +521,7 @@ def _entry_row(e, paper_id):
 
 def _existing_entries(paper_ids):
     entries = {}
-    for chunk in _chunks(paper_ids):
+    for chunk in bulk.chunks(paper_ids):
         for entry in DigestEntry.objects.filter(paper_id__in=chunk).select_related("digest"):
             entries.setdefault(entry.paper_id, []).append(entry)
     return entries
@@ -691,9 +647,9 @@ def _write_people(slots, prepared):
                 rewrite.append(slot.paper_id)
                 slot.people_changed = True
             rows.extend((slot.paper_id, pk, i) for i, pk in enumerate(wanted, 1))
-        for chunk in _chunks(rewrite):
+        for chunk in bulk.chunks(rewrite):
             link.objects.filter(paper_id__in=chunk).delete()
-        _insert(link, ("paper_id", fk, "position"), rows)
+        bulk.insert(link, ("paper_id", fk, "position"), rows)
 
         listed = {pk for s in slots if s.is_new for pk in s.people[kind]}
         labels[kind] = {pk: [name] for pk, name in created.items()}
@@ -704,58 +660,6 @@ def _write_people(slots, prepared):
 def _name_key(name, name_keys):
     # Names of this file were normalized while it was prepared; older entries' names were not.
     return name_keys[name] if name in name_keys else normalize_name(name)
-
-
-def _insert(model, columns, rows, *, returning=()):
-    """Insert plain tuples in bulk; returns the `returning` columns' rows.
-
-    Papers, link rows, new names and entries are nearly all an import writes; bulk_create (a model
-    instance per row, each value prepared through the ORM's compiler) cost more than the rest of
-    the import together. SQLite takes multi-row INSERT statements; PostgreSQL takes COPY, which
-    writes 100 papers in 8 ms where a VALUES list or unnest() of arrays took 18-25 ms (measured).
-    """
-    if not rows:
-        return []
-    if connection.vendor == "postgresql":
-        return _copy(model, columns, rows, returning=returning)
-    quote = connection.ops.quote_name
-    head = f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(map(quote, columns))}) VALUES "
-    tail = f" RETURNING {', '.join(map(quote, returning))}" if returning else ""
-    placeholder = "(" + ", ".join(["%s"] * len(columns)) + ")"
-    per_statement = max(1, connection.features.max_query_params // len(columns))
-    returned = []
-    with connection.cursor() as cursor:
-        for chunk in _chunks(rows, per_statement):
-            cursor.execute(head + ", ".join([placeholder] * len(chunk)) + tail, [v for r in chunk for v in r])
-            if returning:
-                returned.extend(cursor.fetchall())
-    return returned
-
-
-def _copy(model, columns, rows, *, returning):
-    """PostgreSQL: COPY the rows in. COPY returns nothing, so when ids are wanted they are drawn
-    from the table's sequence first, in one query, and written with the rows."""
-    table = model._meta.db_table
-    with connection.cursor() as cursor:
-        if returning:
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                [connection.ops.quote_name(table), len(rows)],
-            )
-            columns = ("id", *columns)
-            rows = [(pk, *row) for (pk,), row in zip(cursor.fetchall(), rows, strict=True)]
-        sql = _copy_statement(table, columns)
-        # psycopg's own errors become Django's, as they do for cursor.execute().
-        with connection.wrap_database_errors, cursor.cursor.copy(sql) as copy:
-            for row in rows:
-                copy.write_row(row)
-    where = [columns.index(c) for c in returning]
-    return [tuple(row[i] for i in where) for row in rows] if returning else []
-
-
-def _copy_statement(table, columns):
-    quote = connection.ops.quote_name
-    return f"COPY {quote(table)} ({', '.join(map(quote, columns))}) FROM STDIN"
 
 
 def _insert_papers(slots, *, areas, now):
@@ -791,39 +695,10 @@ def _insert_papers(slots, *, areas, now):
         rows.append(tuple(row[f.attname] for f in fields))
     by_position = {slot.merged["listed"][1]: slot for slot in slots}
     assert len(by_position) == len(slots)
-    for pk, position in _insert(Paper, [f.column for f in fields], rows, returning=("id", "listed_position")):
+    for pk, position in bulk.insert(
+        Paper, [f.column for f in fields], rows, returning=("id", "listed_position")
+    ):
         by_position[position].paper_id = pk
-
-
-def _select_in(model, columns, column, values):
-    """The `columns` of the rows of `model` whose `column` is one of `values`, as tuples.
-
-    Raw SQL because an import looks up thousands of ids, keys and names per file, and building an
-    ORM `__in` lookup (every value prepared through its field) cost more than running the query.
-    """
-    quote = connection.ops.quote_name
-    select = f"SELECT {', '.join(map(quote, columns))} FROM {quote(model._meta.db_table)} WHERE "
-    rows = []
-    with connection.cursor() as cursor:
-        for condition, params in _is_one_of(quote(column), values):
-            cursor.execute(select + condition, params)
-            rows.extend(cursor.fetchall())
-    return rows
-
-
-def _is_one_of(column, values):
-    """(SQL condition, parameters) pairs that together find the rows whose `column` is in `values`.
-
-    PostgreSQL takes them as one array; SQLite as IN lists short enough for its parameter limit.
-    """
-    values = sorted(set(values))
-    if not values:
-        return
-    if connection.vendor == "postgresql":
-        yield f"{column} = ANY(%s)", [values]
-        return
-    for chunk in _chunks(values):
-        yield f"{column} IN ({', '.join(['%s'] * len(chunk))})", chunk
 
 
 def _current_lists(paper_ids):
@@ -832,7 +707,7 @@ def _current_lists(paper_ids):
         ("authorships", Authorship, "author_id"),
         ("affiliations", Affiliation, "institution_id"),
     ):
-        rows = sorted(_select_in(model, ("paper_id", "position", fk), "paper_id", paper_ids))
+        rows = sorted(bulk.select_in(model, ("paper_id", "position", fk), "paper_id", paper_ids))
         for paper_id, _position, pk in rows:
             current[relation].setdefault(paper_id, []).append(pk)
     return current
@@ -847,7 +722,7 @@ def _resolve_entities(model, names, name_keys, slug_bases):
     for name in sorted(names):
         wanted.setdefault(_name_key(name, name_keys), " ".join(name.split()))
     found, merged_into = {}, {}
-    for key, pk, target in _select_in(
+    for key, pk, target in bulk.select_in(
         model, ("normalized_name", "id", "merged_into_id"), "normalized_name", wanted
     ):
         found[key] = pk
@@ -860,7 +735,7 @@ def _resolve_entities(model, names, name_keys, slug_bases):
         slugs = _assign_slugs(model, {key: wanted[key] for key in missing}, slug_bases)
         rows = [(wanted[key], key, slugs[key]) for key in missing]
         new = dict(
-            _insert(model, ("name", "normalized_name", "slug"), rows, returning=("normalized_name", "id"))
+            bulk.insert(model, ("name", "normalized_name", "slug"), rows, returning=("normalized_name", "id"))
         )
         found.update(new)
         created = {pk: wanted[key] for key, pk in new.items()}
@@ -914,14 +789,8 @@ def _assign_slugs(model, names, slug_bases):
 
 
 def _taken_slugs(model, slugs):
-    return {slug for (slug,) in _select_in(model, ("slug",), "slug", slugs)}
+    return {slug for (slug,) in bulk.select_in(model, ("slug",), "slug", slugs)}
 
 
 def _name_hash(normalized_name):
     return hashlib.sha256(normalized_name.encode()).hexdigest()[:6]
-
-
-def _chunks(items, size=CHUNK):
-    items = list(items)
-    for start in range(0, len(items), size):
-        yield items[start : start + size]

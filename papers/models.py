@@ -148,6 +148,8 @@ class Digest(models.Model):
 
 
 TEXT_FIELDS = ("title_en", "title_zh", "summary_zh", "abstract_en", "abstract_zh")
+# Lists, feeds and searches (among equal ranks): newest digest first, then as the digest printed them.
+NEWEST_FIRST = ("-listed_on", "-listed_digest_id", "listed_position", "-id")
 
 
 class PaperQuerySet(models.QuerySet):
@@ -169,7 +171,7 @@ class PaperQuerySet(models.QuerySet):
         )
 
     def newest_first(self):
-        return self.order_by("-listed_on", "-listed_digest_id", "listed_position", "-id")
+        return self.order_by(*NEWEST_FIRST)
 
 
 class Paper(models.Model):
@@ -221,7 +223,7 @@ class Paper(models.Model):
     objects = PaperQuerySet.as_manager()
 
     class Meta:
-        ordering = ["-listed_on", "-listed_digest_id", "listed_position", "-id"]
+        ordering = list(NEWEST_FIRST)
         constraints = [
             models.UniqueConstraint(
                 fields=["arxiv_id"], condition=Q(arxiv_id__isnull=False), name="paper_unique_arxiv_id"
@@ -469,7 +471,8 @@ class SearchEntry(models.Model):
         primary_key=True,
         db_column="rowid",
         db_constraint=False,
-        # The database removes the row with its paper (a foreign key on PostgreSQL, a trigger on SQLite).
+        # No foreign key (migration 0004 says why): the post_delete signal in papers.signals removes
+        # the row with its paper, and searches join to papers, so a stray row would match nothing.
         on_delete=models.DO_NOTHING,
         related_name="search_entry",
     )

@@ -170,7 +170,8 @@ def test_a_search_keeps_the_newest_matches_of_the_filtered_selection(client, mon
     response = client.get("/search/", {"q": "zebra"})
     assert "3 papers" in response.text and "newest matching papers" not in response.text
 
-    monkeypatch.setattr(search, "RESULT_LIMIT", 2)
+    monkeypatch.setattr(search.backends, "RESULT_LIMIT", 2)  # what the backends keep
+    monkeypatch.setattr(search, "RESULT_LIMIT", 2)  # what the page says
     # The two newest matches, ranked; the oldest (the title match) is left out, and the page says why.
     assert found_set("zebra") == {"2301.00012", "2301.00013"}
     response = client.get("/search/", {"q": "zebra"})

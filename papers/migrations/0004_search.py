@@ -9,9 +9,25 @@ refuse it, and a row whose paper is gone is harmless (searches join to papers). 
 signal in papers.signals removes it anyway.
 """
 
+import re
+import unicodedata
+
 from django.db import migrations, models
 
-from papers.search import index_row
+# Frozen here as papers.search indexed text when this migration was written, so that the migration
+# keeps its meaning whatever the search code becomes (rebuild_search_index refreshes the rows).
+_CJK_RUN = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]+")
+
+
+def _index_text(text):
+    if not text or text.isascii():
+        return text or ""
+    text = "".join(" " if ord(c) > 127 and unicodedata.category(c)[0] in "PSZ" else c for c in unicodedata.normalize("NFKC", text))
+    return _CJK_RUN.sub(lambda m: " " + " ".join(m.group()[i : i + 2] for i in range(max(1, len(m.group()) - 1))) + " ", text)
+
+
+def index_row(*, title, people, body):
+    return tuple(" \n ".join(_index_text(t) for t in texts if t) for texts in (title, people, body))
 
 SQLITE_CREATE = """
 CREATE VIRTUAL TABLE papers_search USING fts5(

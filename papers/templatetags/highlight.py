@@ -7,6 +7,7 @@ escaped, exactly as `{{ text }}` would.
 
 from django import template
 from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
 
 from .. import search
 
@@ -24,7 +25,8 @@ def highlight(context, text):
     query = _query(context)
     if query is None or text is None:
         return conditional_escape(text or "")
-    return search.highlight(str(text), query)
+    # Safe: papers.search.highlight escapes every piece of the text it marks.
+    return mark_safe(search.highlight(str(text), query))
 
 
 @register.simple_tag(takes_context=True)
@@ -34,4 +36,4 @@ def snippet(context, text):
     query = _query(context)
     if query is None or text is None:
         return conditional_escape(text or "")
-    return search.snippet(str(text), query)
+    return mark_safe(search.snippet(str(text), query))
