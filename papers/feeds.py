@@ -9,7 +9,6 @@ any feed is built, and a feed's bytes depend only on its papers (no build time t
 import datetime
 import hashlib
 from dataclasses import dataclass, field
-from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
@@ -23,6 +22,7 @@ from django.utils.http import http_date
 
 from .cleaning import strip_control_characters
 from .filters import PaperFilter
+from .listing import with_query
 from .models import Affiliation, Area, Author, Authorship, Digest, DigestEntry, Institution, Paper
 
 MAX_ITEMS = 50
@@ -156,8 +156,7 @@ def describe(selection, kind, key):
     else:
         title, page = "latest papers / 最新论文", reverse("papers:list")
     selection.title = f"{settings.PORTAL_NAME}: {title}{suffix}"
-    query = urlencode(list(selection.query.lists()), doseq=True)
-    selection.page_url = page + (f"?{query}" if query else "")
+    selection.page_url = with_query(page, list(selection.query.lists()))
     return selection
 
 

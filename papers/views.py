@@ -1,4 +1,4 @@
-from urllib.parse import urlencode
+"""Pages: each names what it shows and renders it; list pages read a Listing (papers.listing)."""
 
 from django.conf import settings
 from django.core.paginator import Paginator
@@ -9,14 +9,9 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from . import search as full_text
 from .cleaning import strip_control_characters
-from .filters import PaperFilter, area_facets, institution_facets
+from .listing import feed_urls, paper_listing
 from .models import Affiliation, Area, Author, Authorship, Digest, DigestEntry, Institution, Paper
-from .search import MAX_QUERY_LENGTH, arxiv_paper
-from .search import in_order as search_in_order
-
-PAGE_SIZE = 25
 
 
 def paper_list(request):
@@ -62,107 +57,14 @@ def author_detail(request, slug):
     )
 
 
-def render_paper_list(
-    request,
-    *,
-    fixed=None,
-    feed=("latest", None),
-    heading,
-    template="papers/paper_list.html",
-    list_url=None,
-    **context,
-):
-    """The paper list behind /, the facet pages and their feeds' autodiscovery links.
-
-    `fixed` holds the filter a facet page stands for (its URL), merged over the query string;
-    `feed` names the feed that mirrors the page (its kind and key), which keeps the same query.
-    """
-    data = request.GET.copy()
-    for key, value in (fixed or {}).items():
-        data.setlist(key, value if isinstance(value, list) else [value])
-    filterset = PaperFilter(data, queryset=Paper.objects.published())
-    search_query = filterset.search_query()
-    if search_query is not None and (paper := arxiv_paper(search_query.text)):
-        return redirect(paper)  # an arXiv id (2305.18290, arXiv:…v2, its URL) jumps to the paper
-    papers = filterset.qs
-    # Area facets count the selection without its area filter (so other areas can be added).
-    area_selection = filterset.qs_without("area")
-    if search_query is None:
-        page = Paginator(papers.newest_first().with_listing(), PAGE_SIZE, orphans=3).get_page(
-            request.GET.get("page")
-        )
-    else:
-        # A search is at most RESULT_LIMIT papers ordered by rank (filterset.qs is): their ids in one
-        # query, which also counts them, then only the page's papers are read.
-        ranked = list(papers.values_list("pk", flat=True))
-        page = Paginator(ranked, PAGE_SIZE, orphans=3).get_page(request.GET.get("page"))
-        page.object_list = search_in_order(page.object_list)
-        # Facets count the results in hand, never search again: grouping the affiliations of a search
-        # as a subquery let SQLite's planner scan every affiliation per match (seconds at 36,000
-        # papers, 30 s for a long query), where these ids bound the work by RESULT_LIMIT.
-        papers = Paper.objects.filter(pk__in=ranked)
-        if "area" not in filterset.active():
-            area_selection = papers
-    query = filterset.query_params()
-    problems = filterset.problems()
-    list_url = list_url or reverse("papers:list")
-    context.update(
-        heading=heading,
-        page=page,
-        filterset=filterset,
-        query=query,
-        page_query=urlencode(query, doseq=True),
-        area_facets=facet_links(
-            area_facets(area_selection, filterset.areas),
-            "area",
-            query,
-            key=lambda a: a.code,
-            base=list_url,
-        ),
-        institution_facets=facet_links(
-            institution_facets(papers), "institution", query, key=lambda i: i.slug, base=list_url
-        ),
-        both_toggle_url=toggle_url(query, "both", [] if query.get("both") else ["true"], base=list_url),
-        search_query=search_query,
-        # The text as typed goes back into the search box, less what no text may hold (a NUL, an ESC…).
-        search_text=strip_control_characters(data.get("q", "")),
-        search_shown="q" in data,
-        problems=problems,
-        search_max_length=MAX_QUERY_LENGTH,
-        search_limit_reached=search_query is not None and page.paginator.count >= full_text.RESULT_LIMIT,
-        search_result_limit=f"{full_text.RESULT_LIMIT:,}",
-        feeds=feed_urls(
-            *feed, query={k: v for k, v in query.items() if k not in (fixed or {})}, title=heading
-        ),
+def render_paper_list(request, *, fixed=None, feed=("latest", None), heading, list_url=None, **context):
+    """The paper list behind /, the facet pages and search; `fixed` and `feed` as in paper_listing()."""
+    listing = paper_listing(
+        request.GET, fixed=fixed, list_url=list_url or reverse("papers:list"), feed=feed, title=heading
     )
-    return render(request, template, context)
-
-
-def facet_links(items, name, query, *, key, base=None):
-    """Each facet item with the URL that adds it to, or removes it from, the current selection."""
-    selected = set(query.get(name, []))
-    for item in items:
-        value = key(item)
-        values = [v for v in query.get(name, []) if v != value] if value in selected else [*selected, value]
-        item.selected = value in selected
-        item.toggle_url = toggle_url(query, name, sorted(values), base=base)
-    return items
-
-
-def toggle_url(query, name, values, *, base=None):
-    changed = {k: v for k, v in {**query, name: values}.items() if v}
-    return (base or reverse("papers:list")) + ("?" + urlencode(changed, doseq=True) if changed else "")
-
-
-def feed_urls(kind, key, *, query, title):
-    """The RSS and Atom URLs of the feed that shows what the page shows, for autodiscovery links."""
-    args = [key] if key is not None else []
-    suffix = "?" + urlencode(query, doseq=True) if query else ""
-    return {
-        "title": str(title),
-        "rss": reverse(f"papers:{kind}_rss", args=args) + suffix,
-        "atom": reverse(f"papers:{kind}_atom", args=args) + suffix,
-    }
+    if isinstance(listing, Paper):
+        return redirect(listing)
+    return render(request, "papers/paper_list.html", {**context, "heading": heading, **listing.context()})
 
 
 def paper_detail(request, pk):

@@ -1,10 +1,16 @@
-"""Shared personas. The admin superuser is pytest-django's `admin_user` / `admin_client`."""
+"""Shared fixtures: the seed digests and personas. The admin superuser is pytest-django's
+`admin_user` / `admin_client`."""
+
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group
 from django.core.cache import cache
 
 from papers.curation import CURATORS_GROUP
+from papers.importing import import_paths
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
 PASSWORD = "a-long-test-password-9"
 
@@ -15,6 +21,13 @@ def empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def seeded(db):
+    """The five seed digests, imported as `load_digests seeds/` would."""
+    for report in import_paths([SEEDS]):
+        assert not report.failed, report.error
 
 
 @pytest.fixture

@@ -15,12 +15,6 @@ SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def seeded():
-    for path in sorted(SEEDS.glob("*.txt")):
-        import_digest(path.read_bytes(), name=path.name)
-
-
 def feed_urls():
     cmu = Institution.objects.get(name="CMU")
     author = Paper.objects.get(arxiv_id="2209.10655").ordered_authors()[0]

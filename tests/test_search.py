@@ -13,6 +13,7 @@ from papers.importing import import_digest
 from papers.models import Author, Institution, Paper, SearchEntry
 
 from .builders import Entry, daily_digest
+from .pages import titles
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 pytestmark = pytest.mark.django_db
@@ -170,8 +171,7 @@ def test_a_search_keeps_the_newest_matches_of_the_filtered_selection(client, mon
     response = client.get("/search/", {"q": "zebra"})
     assert "3 papers" in response.text and "newest matching papers" not in response.text
 
-    monkeypatch.setattr(search.backends, "RESULT_LIMIT", 2)  # what the backends keep
-    monkeypatch.setattr(search, "RESULT_LIMIT", 2)  # what the page says
+    monkeypatch.setattr(search.backends, "RESULT_LIMIT", 2)
     # The two newest matches, ranked; the oldest (the title match) is left out, and the page says why.
     assert found_set("zebra") == {"2301.00012", "2301.00013"}
     response = client.get("/search/", {"q": "zebra"})
@@ -208,14 +208,6 @@ def test_odd_queries_never_fail(corpus, query):
 
 
 # --- the pages -------------------------------------------------------------------------------
-
-
-def titles(response):
-    """The English titles on a list page, highlighting removed."""
-    cards = re.findall(
-        r'<h2 class="paper-title"[^>]*>\s*<a [^>]*><span lang="en">(.*?)</span>', response.text
-    )
-    return [re.sub(r"</?mark>", "", c) for c in cards]
 
 
 def test_search_page_ranks_highlights_and_counts(client, corpus):
@@ -423,9 +415,7 @@ def test_deleted_paper_leaves_the_index(corpus):
     assert not SearchEntry.objects.filter(paper_id=corpus[HEAT].pk).exists()
 
 
-def test_seed_digests_are_searchable(client):
-    for path in sorted(SEEDS.glob("*.txt")):
-        import_digest(path.read_bytes(), name=path.name)
+def test_seed_digests_are_searchable(client, seeded):
     mega = Paper.objects.get(arxiv_id="2209.10655")
     assert "2209.10655" in found("注意力机制")
     # "diffusion" is in one paper's title (and abstract) and four times in another's abstract only.

@@ -10,7 +10,7 @@ What lives where:
 - here: the search itself, which the FilterSet behind every list calls.
 
 The first three are pure Python. Results are ordered by relevance, then newest first, and a search
-returns at most the newest RESULT_LIMIT matches of its selection (see backends.RESULT_LIMIT).
+returns at most the newest backends.RESULT_LIMIT matches of its selection.
 An arXiv id, alone, is handled by the views: it jumps to the paper.
 """
 
@@ -18,7 +18,7 @@ from django.db.models import F, FloatField, Value
 
 from ..models import NEWEST_FIRST, Paper, SearchEntry
 from . import backends
-from .backends import RESULT_LIMIT, IndexColumn, backend
+from .backends import IndexColumn, backend
 from .highlight import highlight, snippet
 from .index import (
     index_new_papers,
@@ -32,13 +32,13 @@ from .query import MAX_QUERY_LENGTH, Query, Term, parse
 from .text import arxiv_id, index_text, paper_columns
 
 __all__ = [
-    "MAX_QUERY_LENGTH", "RESULT_LIMIT", "Query", "Term", "arxiv_id", "arxiv_paper", "highlight",
+    "MAX_QUERY_LENGTH", "Query", "Term", "arxiv_id", "arxiv_paper", "highlight",
     "in_order", "index_new_papers", "index_text", "names_with_aliases", "paper_columns", "papers", "parse",
     "reindex_all", "reindex_entity", "reindex_papers", "search", "snippet", "unindex_papers",
 ]  # fmt: skip
 
 def search(queryset, text):
-    """The newest RESULT_LIMIT papers of `queryset` matching `text`, annotated with `search_rank`
+    """The newest backends.RESULT_LIMIT papers of `queryset` matching `text`, annotated with `search_rank`
     and best first, in one query.
 
     Pass a queryset of published papers (`Paper.objects.published()`, or the FilterSet's).

@@ -1,0 +1,139 @@
+"""What a list page computes: a selector from query parameters to a Listing.
+
+Every paper list (`/`, `/search/`, an area's, an institution's, an author's page) is the same read:
+the shared PaperFilter over published papers, a page of 25 (newest first, or ranked for a search),
+facet counts with the URL that toggles each one, and the feeds that mirror the selection. Views
+only name the fixed facet their URL stands for and render the Listing; feeds build their URLs here.
+"""
+
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from django.core.paginator import Page, Paginator
+from django.urls import reverse
+
+from . import search
+from .cleaning import strip_control_characters
+from .filters import PaperFilter, area_facets, institution_facets
+from .models import Paper
+
+PAGE_SIZE = 25
+ORPHANS = 3
+
+
+@dataclass
+class Listing:
+    """One list page's read model; the template's context, by these names."""
+
+    filterset: PaperFilter
+    page: Page
+    query: dict  # the active filters in URL form, {name: [values]}
+    area_facets: list
+    institution_facets: list
+    both_toggle_url: str
+    feeds: dict
+    search_query: search.Query | None
+    search_text: str  # the search box's value, as typed less what no text may hold
+    search_shown: bool
+    problems: dict = field(default_factory=dict)  # parameter → why its value was ignored
+    search_max_length: int = search.MAX_QUERY_LENGTH
+
+    @property
+    def page_query(self):
+        return urlencode(self.query, doseq=True)
+
+    @property
+    def search_result_limit(self):
+        return f"{search.backends.RESULT_LIMIT:,}"
+
+    @property
+    def search_limit_reached(self):
+        return self.search_query is not None and self.page.paginator.count >= search.backends.RESULT_LIMIT
+
+    def context(self):
+        names = [*self.__dataclass_fields__, "page_query", "search_result_limit", "search_limit_reached"]
+        return {name: getattr(self, name) for name in names}
+
+
+def paper_listing(params, *, fixed=None, list_url, feed=("latest", None), title=""):
+    """The Listing for query parameters `params` (a QueryDict), or the paper an arXiv id names.
+
+    `fixed` holds the filter a facet page stands for (its URL), merged over the query string;
+    `feed` names the feed that mirrors the page (its kind and key), which keeps the same query;
+    `list_url` is where facet links go (the page itself, or /search/).
+    """
+    data = params.copy()
+    for key, value in (fixed or {}).items():
+        data.setlist(key, value if isinstance(value, list) else [value])
+    filterset = PaperFilter(data, queryset=Paper.objects.published())
+    search_query = filterset.search_query()
+    if search_query is not None and (paper := search.arxiv_paper(search_query.text)):
+        return paper  # an arXiv id (2305.18290, arXiv:…v2, its URL) jumps to the paper
+    papers = filterset.qs
+    # Area facets count the selection without its area filter (so other areas can be added).
+    area_selection = filterset.qs_without("area")
+    if search_query is None:
+        paginator = Paginator(papers.newest_first().with_listing(), PAGE_SIZE, orphans=ORPHANS)
+        page = paginator.get_page(params.get("page"))
+    else:
+        # A search is at most backends.RESULT_LIMIT papers ordered by rank (filterset.qs is): their ids in one
+        # query, which also counts them, then only the page's papers are read.
+        ranked = list(papers.values_list("pk", flat=True))
+        page = Paginator(ranked, PAGE_SIZE, orphans=ORPHANS).get_page(params.get("page"))
+        page.object_list = search.in_order(page.object_list)
+        # Facets count the results in hand, never search again: grouping the affiliations of a search
+        # as a subquery let SQLite's planner scan every affiliation per match (seconds at 36,000
+        # papers, 30 s for a long query), where these ids bound the work by RESULT_LIMIT.
+        papers = Paper.objects.filter(pk__in=ranked)
+        if "area" not in filterset.active():
+            area_selection = papers
+    query = filterset.query_params()
+    return Listing(
+        filterset=filterset,
+        page=page,
+        query=query,
+        area_facets=facet_links(
+            area_facets(area_selection, filterset.areas), "area", query, key=lambda a: a.code, base=list_url
+        ),
+        institution_facets=facet_links(
+            institution_facets(papers), "institution", query, key=lambda i: i.slug, base=list_url
+        ),
+        both_toggle_url=toggle_url(query, "both", [] if query.get("both") else ["true"], base=list_url),
+        feeds=feed_urls(*feed, query={k: v for k, v in query.items() if k not in (fixed or {})}, title=title),
+        search_query=search_query,
+        search_text=strip_control_characters(data.get("q", "")),
+        search_shown="q" in data,
+        problems=filterset.problems(),
+    )
+
+
+def facet_links(items, name, query, *, key, base):
+    """Each facet item with the URL that adds it to, or removes it from, the current selection."""
+    selected = set(query.get(name, []))
+    for item in items:
+        value = key(item)
+        values = [v for v in query.get(name, []) if v != value] if value in selected else [*selected, value]
+        item.selected = value in selected
+        item.toggle_url = toggle_url(query, name, sorted(values), base=base)
+    return items
+
+
+def toggle_url(query, name, values, *, base):
+    """`base` with the query, `name` set to `values` (left out when there are none)."""
+    return with_query(base, {k: v for k, v in {**query, name: values}.items() if v})
+
+
+def with_query(url, query):
+    """`url` with a query string of `query` ({name: [values]} or (name, value) pairs), if any."""
+    encoded = urlencode(query, doseq=True)
+    return url + (f"?{encoded}" if encoded else "")
+
+
+def feed_urls(kind, key, *, query, title):
+    """The RSS and Atom URLs of the feed that shows what the page shows, for autodiscovery links."""
+    args = [key] if key is not None else []
+    return {
+        "title": str(title),
+        "rss": with_query(reverse(f"papers:{kind}_rss", args=args), query),
+        "atom": with_query(reverse(f"papers:{kind}_atom", args=args), query),
+    }
