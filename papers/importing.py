@@ -435,7 +435,9 @@ def _resolve_areas(parsed, report):
     for code in sorted(codes - areas.keys()):
         name_zh = parsed.legend.get(code, code)
         areas[code] = Area.objects.create(code=code, name_en=code, name_zh=name_zh)
-        report.warnings.append(f"new area {code} ({name_zh}) created; give it an English name in the admin")
+        report.warnings.append(
+            f"new area {code} ({name_zh}) created; a superuser can give it an English name in the admin"
+        )
     return areas
 
 

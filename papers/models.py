@@ -1,5 +1,7 @@
+import re
 import unicodedata
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Prefetch, Q
 from django.urls import reverse
@@ -35,8 +37,19 @@ class Source(models.TextChoices):
     CURATOR = "curator", _("edited by a curator")
 
 
+# The parser's rule for an area code. The code is also a URL part (/areas/<CODE>/, its feeds, the
+# OPML file): one with a slash would not reverse, and every page linking areas would answer 500.
+AREA_CODE = re.compile(r"[A-Za-z]{2,8}")
+
+
+def validate_area_code(value):
+    if not isinstance(value, str) or AREA_CODE.fullmatch(value) is None:
+        raise ValidationError(_("An area code is 2 to 8 ASCII letters, such as LG."), code="invalid")
+
+
 class Area(models.Model):
-    code = models.CharField(max_length=8, unique=True)
+    # Stored upper-case, as digests print it and as /areas/<CODE>/ looks it up.
+    code = models.CharField(max_length=8, unique=True, validators=[validate_area_code])
     name_en = models.CharField(max_length=100)
     name_zh = models.CharField(max_length=100)
 
@@ -46,8 +59,16 @@ class Area(models.Model):
     def __str__(self):
         return f"{self.code} – {self.name_en}"
 
+    def save(self, *args, **kwargs):
+        self.code = self.code.upper()
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self):
         return reverse("papers:area", args=[self.code])
+
+    def clean(self):
+        # Before the uniqueness check, so "cv" clashes with "CV" as a form error, not an IntegrityError.
+        self.code = self.code.upper()
 
 
 class MergeableQuerySet(models.QuerySet):

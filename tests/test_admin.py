@@ -1,17 +1,23 @@
 """The curators' admin, driven through the test client the way a curator's browser would."""
 
+import importlib
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+from django.apps import apps as django_apps
 from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.contrib.auth.models import Permission
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
+from papers import parsing
 from papers.importing import import_digest, import_paths
-from papers.models import Author, Digest, Institution, Paper, Source
+from papers.models import Area, Author, Digest, Institution, Paper, Source, validate_area_code
 
 from .builders import Entry, daily_digest, stream_digest
 
@@ -369,6 +375,139 @@ def test_renaming_in_the_admin_keeps_the_old_spelling_and_refuses_a_clash(curato
     typo.refresh_from_db()
     assert typo.name == "University of Tokyo"
     assert Institution.objects.get(name="Univeristy of Tokyo").merged_into == typo
+
+
+# --- areas, and the slugs every public link is built from ---------------------------------------
+
+
+def area_data(area, **changes):
+    return {"code": area.code, "name_en": area.name_en, "name_zh": area.name_zh, **changes}
+
+
+def assert_area_pages_answer(code):
+    """The pages that link every area (and so broke on a code that does not reverse)."""
+    public = Client()
+    paper = Paper.objects.filter(area__code=code).first()
+    urls = [
+        "/", "/feeds/", "/feeds/subscriptions.opml", f"/areas/{code}/", f"/areas/{code}/feed.rss",
+        f"/areas/{code}/feed.atom", "/search/?q=robots", f"/?area={code}", paper.get_absolute_url(),
+    ]  # fmt: skip
+    for url in urls:
+        assert public.get(url).status_code == 200, url
+
+
+def test_curators_view_areas_but_cannot_change_them(curator_client):
+    area = Area.objects.get(code="RO")
+    page = curator_client.get(change_url(area))
+    assert page.status_code == 200 and not page.context["has_change_permission"]
+
+    response = curator_client.post(change_url(area), area_data(area, name_en="Renamed", code="ZZ"))
+
+    assert response.status_code == 403
+    area.refresh_from_db()
+    assert (area.code, area.name_en) == ("RO", "Robotics")
+
+
+@pytest.mark.parametrize("code", ["Z/Z", "x", "ABCDEFGHI", "R0", "R O", "ÄB", "", "cv"])
+def test_an_area_code_that_would_break_links_is_a_form_error(admin_client, code):
+    import_digest(daily_digest([Entry("Robots", "2303.00001", area="RO")]), name="d.txt")
+    area = Area.objects.get(code="RO")
+
+    response = admin_client.post(change_url(area), area_data(area, code=code))
+
+    assert response.status_code == 200
+    expected = {
+        "": "This field is required.",
+        "cv": "Area with this Code already exists.",  # stored upper-case, so it clashes with CV
+        "ABCDEFGHI": "Ensure this value has at most 8 characters (it has 9).",
+    }
+    assert response.context["adminform"].form.errors["code"] == [
+        expected.get(code, "An area code is 2 to 8 ASCII letters, such as LG.")
+    ]
+    area.refresh_from_db()
+    assert area.code == "RO"
+    assert_area_pages_answer("RO")
+
+
+@pytest.mark.parametrize("code", ["LG", "cv", "ABCDEFGH", "ABCDEFGHI", "x", "Z/Z", "R0", "ÄB", "Ａb"])
+def test_area_codes_follow_the_parsers_rule(code):
+    """One rule for a code, whether it comes from a digest or from the admin."""
+    try:
+        parsing.parse_digest(daily_digest([Entry("P", "2303.00009", area=code)]), name="d.txt")
+        parsed = True
+    except parsing.ParseError:
+        parsed = False
+    try:
+        validate_area_code(code)
+        valid = True
+    except ValidationError:
+        valid = False
+    assert parsed == valid
+
+
+def test_a_superuser_renames_an_area_code_stored_upper_case(admin_client):
+    import_digest(daily_digest([Entry("Robots", "2303.00001", area="RO")]), name="d.txt")
+    area = Area.objects.get(code="RO")
+
+    response = admin_client.post(change_url(area), area_data(area, code="robot"))
+
+    assert response.status_code == 302
+    area.refresh_from_db()
+    assert area.code == "ROBOT"
+    assert_area_pages_answer("ROBOT")
+
+
+def test_migration_0007_repairs_stored_codes_it_can_and_names_the_others():
+    migration = importlib.import_module("papers.migrations.0007_area_codes_curators_view_areas")
+    editor = SimpleNamespace(connection=connection)
+    Area.objects.filter(code="RO").update(code="r/o")
+    Area.objects.filter(code="AS").update(code="as")
+
+    migration.repair_area_codes(django_apps, editor)
+
+    assert set(Area.objects.values_list("code", flat=True)) == {"LG", "CV", "CL", "AS", "RO"}
+    Area.objects.filter(code="RO").update(code="c/v")  # its letters are another area's code
+    with pytest.raises(RuntimeError, match=r"the code 'c/v', which is not 2 to 8 ASCII letters"):
+        migration.repair_area_codes(django_apps, editor)
+
+
+def assert_linking_pages_answer():
+    """The pages that link every institution or author of the only paper."""
+    public = Client()
+    paper = Paper.objects.get()
+    for url in ("/", "/institutions/", "/feeds/", "/feeds/subscriptions.opml", paper.get_absolute_url()):
+        assert public.get(url).status_code == 200, url
+
+
+ODD_NAMES = ["AT&T Labs / Research", "../..", "100%", "#?=", "東京大学", "Ǆemal ǈ", "ﬁnance ٣", "İstanbul"]
+
+
+@pytest.mark.parametrize("name", ODD_NAMES)
+def test_odd_names_give_slugs_that_every_page_links(curator_client, name):
+    import_digest(daily_digest([Entry("P", "2303.00002", authors=[name], institutions=[name])]), name="d.txt")
+    # Renamed in the admin too: the new slug and the alias keeping the old one must both work.
+    institution = Institution.objects.get()
+    assert curator_client.post(change_url(institution), {"name": name + " II"}).status_code == 302
+    public = Client()
+    for entity in [*Institution.objects.all(), *Author.objects.all()]:
+        kind = type(entity).__name__.lower()
+        for url in (entity.get_absolute_url(), f"/{kind}s/{entity.slug}/feed.rss"):
+            assert public.get(url, follow=True).status_code == 200, (name, url)
+    assert_linking_pages_answer()
+
+
+@pytest.mark.parametrize("slug", ["-", "_", "²", "a-b_c", "東京", "٣"])
+def test_every_slug_the_field_accepts_reverses(slug):
+    """Slugs are read-only in the admin, but any value the field accepts must make working links."""
+    entry = Entry("P", "2303.00003", authors=["Ann"], institutions=["Lab"])
+    import_digest(daily_digest([entry]), name="d.txt")
+    public = Client()
+    for entity in (Institution.objects.get(), Author.objects.get()):
+        entity.slug = slug
+        entity.full_clean()
+        entity.save()
+        assert public.get(entity.get_absolute_url()).status_code == 200
+    assert_linking_pages_answer()
 
 
 # --- import from the admin --------------------------------------------------------------------

@@ -200,7 +200,7 @@ def test_curators_group_has_exactly_the_permissions_curation_needs():
         "papers.view_paper", "papers.change_paper",
         "papers.view_author", "papers.change_author", "papers.add_author",
         "papers.view_institution", "papers.change_institution", "papers.add_institution",
-        "papers.view_area", "papers.change_area",
+        "papers.view_area",
         "papers.view_digest", "papers.add_digest",
         "papers.view_digestentry",
         "papers.view_authorship", "papers.change_authorship", "papers.add_authorship",
