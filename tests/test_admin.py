@@ -1,13 +1,15 @@
 """The curators' admin, driven through the test client the way a curator's browser would."""
 
+import datetime
 import importlib
 import re
 from pathlib import Path
 from types import SimpleNamespace
 
+import feedparser
 import pytest
 from django.apps import apps as django_apps
-from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
+from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -508,6 +510,117 @@ def test_every_slug_the_field_accepts_reverses(slug):
         entity.save()
         assert public.get(entity.get_absolute_url()).status_code == 200
     assert_linking_pages_answer()
+
+
+# --- correcting and deleting digests ------------------------------------------------------------
+
+
+def newest_titles(client):
+    """The order of the home page and of the latest feed, which must agree."""
+    page = client.get("/").content.decode()
+    home = re.findall(r'<h2 class="paper-title"[^>]*>\s*<a [^>]*><span lang="en">([^<]*)</span>', page)
+    feed = feedparser.parse(client.get("/feeds/latest.rss").content)
+    assert [e.title.split(" / ")[0] for e in feed.entries] == home
+    return home
+
+
+@pytest.fixture
+def typo_digest():
+    """The probe's story: a digest whose file name said 2025-11-30 when it meant 2025-01-01."""
+    import_digest(
+        daily_digest([Entry("Shared", "2301.00071"), Entry("Old", "2301.00072")]), name="2025-01-02.txt"
+    )
+    import_digest(
+        daily_digest([Entry("Typo", "2301.00073"), Entry("Shared", "2301.00071")]), name="2025-11-30.txt"
+    )
+    return Digest.objects.get(name="2025-11-30.txt")
+
+
+def test_a_curator_corrects_a_digests_date_and_its_papers_move(curator_client, curator, typo_digest):
+    public = Client()
+    assert newest_titles(public) == ["Typo", "Shared", "Old"]
+    digests = public.get("/digests/").content.decode()
+    assert digests.index("2025-11-30.txt") < digests.index("2025-01-02.txt")
+    page = curator_client.get(change_url(typo_digest))
+    assert list(page.context["adminform"].form.fields) == ["published_on"]  # everything else is read-only
+    data = form_data(page)
+    data.update({"published_on": "2025-01-01", "name": "renamed.txt", "checksum": "0" * 64})
+
+    response = curator_client.post(change_url(typo_digest), data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    typo_digest.refresh_from_db()
+    assert (typo_digest.published_on, typo_digest.name) == (datetime.date(2025, 1, 1), "2025-11-30.txt")
+    # Both papers of that digest moved: "Shared" to its other, now newer, appearance.
+    assert newest_titles(public) == ["Shared", "Old", "Typo"]
+    digests = public.get("/digests/").content.decode()
+    assert digests.index("2025-01-02.txt") < digests.index("2025-11-30.txt")
+    (log,) = LogEntry.objects.filter(object_id=str(typo_digest.pk))
+    assert (log.user, log.action_flag) == (curator, CHANGE)
+    assert log.change_message == "Date corrected from 2025-11-30 to 2025-01-01; 2 papers re-listed"
+
+
+def test_a_digest_date_years_ahead_is_a_form_error(curator_client, typo_digest):
+    data = form_data(curator_client.get(change_url(typo_digest)))
+    data["published_on"] = "2062-12-01"
+
+    response = curator_client.post(change_url(typo_digest), data)
+
+    assert response.status_code == 200
+    (error,) = response.context["adminform"].form.errors["published_on"]
+    assert "more than a day after today" in error
+    typo_digest.refresh_from_db()
+    assert typo_digest.published_on == datetime.date(2025, 11, 30)
+
+
+def test_curators_cannot_delete_digests(curator_client, typo_digest):
+    response = curator_client.get(reverse("admin:papers_digest_changelist"))
+    assert response.status_code == 200 and 'value="delete_selected"' not in response.content.decode()
+    assert curator_client.get(reverse("admin:papers_digest_delete", args=[typo_digest.pk])).status_code == 403
+    assert (
+        curator_client.post(
+            reverse("admin:papers_digest_delete", args=[typo_digest.pk]), {"post": "yes"}
+        ).status_code
+        == 403
+    )
+    assert Digest.objects.count() == 2
+
+
+def test_deleting_a_digest_relists_its_papers_and_deletes_those_it_alone_had(
+    admin_client, admin_user, typo_digest
+):
+    public = Client()
+    typo = Paper.objects.get(arxiv_id="2301.00073")
+    url = reverse("admin:papers_digest_delete", args=[typo_digest.pk])
+    confirm = admin_client.get(url).content.decode()
+    assert "Typo" in confirm and "Shared" not in confirm  # the paper that goes with it is listed
+
+    assert admin_client.post(url, {"post": "yes"}).status_code == 302
+
+    assert not Digest.objects.filter(pk=typo_digest.pk).exists()
+    assert not Paper.objects.filter(pk=typo.pk).exists()
+    assert newest_titles(public) == ["Shared", "Old"]
+    shared = Paper.objects.get(arxiv_id="2301.00071")
+    assert (shared.listed_digest.name, shared.listed_position) == ("2025-01-02.txt", 1)
+    assert public.get(f"/papers/{typo.pk}/").status_code == 404
+    assert 'class="paper-card"' not in public.get("/search/?q=Typo").content.decode()
+    assert 'class="paper-card"' in public.get("/search/?q=Shared").content.decode()
+    deleted = LogEntry.objects.filter(action_flag=DELETION, user=admin_user).values_list(
+        "object_repr", flat=True
+    )
+    assert sorted(deleted) == ["2025-11-30.txt", "Typo"]
+
+    # The bulk action goes through the same service.
+    response = run_action(
+        admin_client,
+        reverse("admin:papers_digest_changelist"),
+        "delete_selected",
+        Digest.objects.all(),
+        post="yes",
+    )
+    assert response.status_code == 302
+    assert not Digest.objects.exists() and not Paper.objects.exists()
+    assert newest_titles(public) == []
 
 
 # --- import from the admin --------------------------------------------------------------------
