@@ -8,12 +8,14 @@ from django.db.models import Count, Exists, OuterRef, Q
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from . import curation
 from .forms import (
     ConfirmImportForm,
+    DigestDateForm,
     DigestUploadForm,
     MergeForm,
     NamedEntityForm,
@@ -439,21 +441,56 @@ class DigestEntryInline(ReadOnlyInline):
 
 @admin.register(Digest)
 class DigestAdmin(admin.ModelAdmin):
+    """Digests come from imports. A curator corrects a digest's date; a superuser may delete one.
+
+    Both go through papers.curation, which re-lists the digest's papers and writes the history."""
+
+    form = DigestDateForm
     list_display = ["name", "format", "published_on", "entry_count", "imported_at"]
     list_filter = ["format"]
     search_fields = ["name"]
     date_hierarchy = "published_on"
-    fields = readonly_fields = [
+    fields = [
         "name", "format", "published_on", "source", "entry_count", "checksum", "imported_at",
         "summary_items", "legend",
     ]  # fmt: skip
+    readonly_fields = [f for f in fields if f != "published_on"]
     inlines = [DigestEntryInline]
 
     def has_add_permission(self, request):
         return False  # digests come in through the import page, never by hand
 
-    def has_change_permission(self, request, obj=None):
-        return False
+    def save_model(self, request, obj, form, change):
+        if "published_on" in form.changed_data:
+            curation.set_digest_date(digest=obj, published_on=obj.published_on, user=request.user)
+
+    def delete_model(self, request, obj):
+        curation.delete_digests(digests=[obj], user=request.user)
+
+    def delete_queryset(self, request, queryset):
+        curation.delete_digests(digests=queryset, user=request.user)
+
+    # curation writes the history, saying what moved; the admin's own entries would repeat it.
+    def log_change(self, request, obj, message):
+        return None
+
+    def log_deletions(self, request, queryset):
+        return None
+
+    def get_deleted_objects(self, objs, request):
+        """The confirmation page also lists the papers that go with the digests (they appear nowhere else)."""
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        papers = list(curation.papers_only_in(objs))
+        if papers:
+            label = capfirst(Paper._meta.verbose_name)
+            url = "admin:papers_paper_change"
+            deleted.append(
+                [format_html('{}: <a href="{}">{}</a>', label, reverse(url, args=[p.pk]), p) for p in papers]
+            )
+            counts[Paper._meta.verbose_name_plural] = len(papers)
+            if not request.user.has_perm("papers.delete_paper"):
+                perms_needed.add(Paper._meta.verbose_name)
+        return deleted, counts, perms_needed, protected
 
     def get_urls(self):
         view = self.admin_site.admin_view(self.import_view)

@@ -6,17 +6,18 @@ The admin only collects input and calls these; every bulk change is written to t
 
 from dataclasses import dataclass
 
-from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
+from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 from django.db import transaction
 from django.utils import timezone
 
 from . import search
-from .importing import import_digest
+from .importing import import_digest, latest_digest_date, newest_appearance
 from .models import (
     TEXT_FIELDS,
     Affiliation,
     Authorship,
     Digest,
+    DigestEntry,
     Paper,
     Source,
     normalize_name,
@@ -155,6 +156,97 @@ def rename_entity(*, entity, name):
     entity.slug = unique_slug(model, name, fallback=model.__name__.lower())
     entity.save()
     return model.objects.create(name=old.name, slug=old.slug, merged_into=entity)
+
+
+def set_digest_date(*, digest, published_on, user=None):
+    """Correct a digest's date (a typo in its file name); returns how many papers were re-listed.
+
+    Lists and feeds order papers by the digest they are listed at, so each of the digest's papers is
+    re-listed at its newest appearance, as an import would list it, and its updated_at moves (feeds
+    key their ETag on it). A date more than a day ahead is refused, as the importer refuses it.
+    """
+    if published_on > latest_digest_date():
+        raise ValueError(
+            f"a digest cannot be dated {published_on.isoformat()}, more than a day after today; "
+            "it would stay at the top of every list until then"
+        )
+    with transaction.atomic():
+        old = Digest.objects.select_for_update().get(pk=digest.pk).published_on
+        digest.published_on = published_on
+        if old == published_on:
+            return 0
+        Digest.objects.filter(pk=digest.pk).update(published_on=published_on)
+        paper_ids = _paper_ids([digest.pk])
+        _relist(paper_ids)
+        message = f"Date corrected from {old} to {published_on}; {len(paper_ids)} papers re-listed"
+        _log(user, [digest], CHANGE, message)
+    return len(paper_ids)
+
+
+@dataclass
+class DeleteResult:
+    digests: int
+    relisted: int
+    deleted: int
+
+
+def papers_only_in(digests):
+    """The papers that appeared in these digests and nowhere else: deleting the digests deletes them."""
+    ids = [d.pk for d in digests]
+    elsewhere = DigestEntry.objects.exclude(digest_id__in=ids).values("paper_id")
+    return Paper.objects.filter(entries__digest_id__in=ids).exclude(pk__in=elsewhere).distinct()
+
+
+def delete_digests(*, digests, user=None):
+    """Delete digests (a superuser's action: curators may not) and what only they brought.
+
+    The digests' papers are re-listed at their remaining appearances; a paper left with none came
+    only from these digests and is deleted too (and leaves the search index, through the paper's
+    delete signal). Every deletion is written to the admin history when a user is given.
+    """
+    with transaction.atomic():
+        digests = list(Digest.objects.select_for_update().filter(pk__in=[d.pk for d in digests]))
+        ids = [d.pk for d in digests]
+        orphans = list(papers_only_in(digests).order_by("pk"))
+        orphan_ids = {p.pk for p in orphans}
+        relisted = [pk for pk in _paper_ids(ids) if pk not in orphan_ids]
+        message = f"Deleted; {len(relisted)} papers re-listed at their other digests, {len(orphans)} deleted"
+        _log(user, digests, DELETION, message)
+        _log(user, orphans, DELETION, "Deleted with the only digest it appeared in")
+        Digest.objects.filter(pk__in=ids).delete()  # and their entries
+        for start in range(0, len(orphans), 500):
+            Paper.objects.filter(pk__in=[p.pk for p in orphans[start : start + 500]]).delete()
+        _relist(relisted)
+    return DeleteResult(digests=len(digests), relisted=len(relisted), deleted=len(orphans))
+
+
+def _paper_ids(digest_ids):
+    entries = DigestEntry.objects.filter(digest_id__in=digest_ids).order_by("paper_id")
+    return list(dict.fromkeys(entries.values_list("paper_id", flat=True)))
+
+
+def _relist(paper_ids):
+    """List papers at their newest stored appearance (importing.newest_appearance), bumping updated_at."""
+    now = timezone.now()
+    for start in range(0, len(paper_ids), 500):
+        chunk = paper_ids[start : start + 500]
+        appearances = {}
+        entries = DigestEntry.objects.filter(paper_id__in=chunk).select_related("digest")
+        for entry in entries.only("paper_id", "position", "digest__id", "digest__published_on"):
+            appearances.setdefault(entry.paper_id, []).append(entry)
+        papers = []
+        for paper_id, paper_entries in appearances.items():
+            newest = newest_appearance(paper_entries)
+            papers.append(
+                Paper(
+                    pk=paper_id,
+                    listed_digest_id=newest.digest_id,
+                    listed_on=newest.digest.published_on,
+                    listed_position=newest.position,
+                    updated_at=now,
+                )
+            )
+        Paper.objects.bulk_update(papers, ["listed_digest", "listed_on", "listed_position", "updated_at"])
 
 
 def import_digests(*, files, user=None, dry_run=False):

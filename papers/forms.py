@@ -8,7 +8,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .models import TEXT_FIELDS, Paper, normalize_name
+from .importing import latest_digest_date
+from .models import TEXT_FIELDS, Digest, Paper, normalize_name
 
 MAX_FILE_SIZE = 2 * 1024 * 1024
 MAX_FILES = 20
@@ -58,6 +59,25 @@ class NamedEntityForm(forms.ModelForm):
                 params={"name": clash.canonical().name},
             )
         return name
+
+
+class DigestDateForm(forms.ModelForm):
+    """A digest's date, the one thing about a digest a curator corrects (a typo in its file name)."""
+
+    class Meta:
+        model = Digest
+        fields = ["published_on"]
+
+    def clean_published_on(self):
+        date = self.cleaned_data["published_on"]
+        if date > latest_digest_date():
+            raise forms.ValidationError(
+                _(
+                    "A digest cannot be dated more than a day after today: it would stay at the top "
+                    "of every list until then."
+                )
+            )
+        return date
 
 
 class MergeForm(forms.Form):

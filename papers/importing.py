@@ -84,13 +84,35 @@ def text_key(text):
     return hashlib.sha256(text.strip().encode()).hexdigest() if text and text.strip() else None
 
 
+class FutureDateError(ValueError):
+    """The date in a file name is later than any digest can be dated (see latest_digest_date)."""
+
+
+def latest_digest_date():
+    """The latest date a digest may have: tomorrow, for a digest dated where the day starts earlier.
+
+    Lists and feeds put the newest digest first, so a typo such as 2062 would keep a digest's papers
+    at the top of every list for decades.
+    """
+    return timezone.localdate() + datetime.timedelta(days=1)
+
+
 def digest_date(name):
+    """The date in a file name (2026-11-23, 20261123), else today; FutureDateError if after tomorrow."""
     match = DATE_IN_NAME.search(name)
     if match:
         try:
-            return datetime.date(*map(int, match.groups()))
+            date = datetime.date(*map(int, match.groups()))
         except ValueError:
             pass
+        else:
+            if date > latest_digest_date():
+                raise FutureDateError(
+                    f"{name}: the date in the file name, {date.isoformat()}, is more than a day after "
+                    f"today ({timezone.localdate().isoformat()}); rename the file with the digest's real "
+                    "date, since digests are listed by it"
+                )
+            return date
     return timezone.localdate()
 
 
@@ -220,8 +242,13 @@ def _check_and_write(prepared, report):
             "rename the file if it is a new digest (a digest's name is its identity)"
         )
         return
+    try:
+        published_on = digest_date(name)
+    except FutureDateError as err:
+        report.status, report.error = "failed", str(err)
+        return
     report.warnings.extend(str(w) for w in prepared.parsed.warnings)
-    _write(prepared, report=report)
+    _write(prepared, report=report, published_on=published_on)
 
 
 # Files prepared ahead of the one being written: enough to keep the second process busy, few enough
@@ -358,13 +385,13 @@ class _Entry:
         self.abstract_en_key, self.abstract_zh_key, self.index_text = extras
 
 
-def _write(prepared, *, report):
+def _write(prepared, *, report, published_on):
     parsed = prepared.parsed
     digest = Digest.objects.create(
         name=parsed.name,
         format=parsed.format,
         checksum=prepared.checksum,
-        published_on=digest_date(parsed.name),
+        published_on=published_on,
         source=parsed.source or "",
         summary_items=list(parsed.summary_items),
         legend=dict(parsed.legend),
@@ -436,7 +463,9 @@ def _resolve_areas(parsed, report):
     for code in sorted(codes - areas.keys()):
         name_zh = parsed.legend.get(code, code)
         areas[code] = Area.objects.create(code=code, name_en=code, name_zh=name_zh)
-        report.warnings.append(f"new area {code} ({name_zh}) created; give it an English name in the admin")
+        report.warnings.append(
+            f"new area {code} ({name_zh}) created; a superuser can give it an English name in the admin"
+        )
     return areas
 
 
@@ -550,9 +579,16 @@ def _merge(entries):
     merged["institutions"] = list(with_insts[0].institutions) if with_insts else []
     merged["area_code"] = next((e.area_code for e in ordered if e.area_code), None)
     merged["arxiv_id"] = next((e.arxiv_id for e in ordered if e.arxiv_id), None)
-    newest = max(ordered, key=lambda e: (e.digest.published_on, e.digest.pk or 0, -e.position))
+    newest = newest_appearance(ordered)
     merged["listed"] = (newest.digest, newest.position)
     return merged
+
+
+def newest_appearance(entries):
+    """The entry a paper is listed at: its newest appearance. Newest digest date, then the digest
+    imported last (highest id), then the first place in that digest. Imports and curation's
+    re-dating and deleting of digests (papers.curation) all list papers by this rule."""
+    return max(entries, key=lambda e: (e.digest.published_on, e.digest.pk or 0, -e.position))
 
 
 def _apply(paper, merged, areas):

@@ -8,7 +8,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from .cleaning import describe_control_characters, has_control_characters
-from .parsing import MAX_ARXIV_ID_LENGTH, MAX_NAME_LENGTH, MAX_SOURCE_LENGTH
+from .parsing import AREA_CODE, MAX_ARXIV_ID_LENGTH, MAX_NAME_LENGTH, MAX_SOURCE_LENGTH
 
 
 def no_control_characters(value):
@@ -53,8 +53,16 @@ class Source(models.TextChoices):
     CURATOR = "curator", _("edited by a curator")
 
 
+def validate_area_code(value):
+    # The parser's rule (parsing.AREA_CODE). The code is also a URL part (/areas/<CODE>/, its feeds,
+    # the OPML file): one with a slash would not reverse, and every page linking areas would answer 500.
+    if not isinstance(value, str) or AREA_CODE.fullmatch(value) is None:
+        raise ValidationError(_("An area code is 2 to 8 ASCII letters, such as LG."), code="invalid")
+
+
 class Area(models.Model):
-    code = models.CharField(max_length=8, unique=True)
+    # Stored upper-case, as digests print it and as /areas/<CODE>/ looks it up.
+    code = models.CharField(max_length=8, unique=True, validators=[validate_area_code])
     name_en = models.CharField(max_length=100, validators=CLEAN_TEXT)
     name_zh = models.CharField(max_length=100, validators=CLEAN_TEXT)
 
@@ -64,8 +72,16 @@ class Area(models.Model):
     def __str__(self):
         return f"{self.code} – {self.name_en}"
 
+    def save(self, *args, **kwargs):
+        self.code = self.code.upper()
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self):
         return reverse("papers:area", args=[self.code])
+
+    def clean(self):
+        # Before the uniqueness check, so "cv" clashes with "CV" as a form error, not an IntegrityError.
+        self.code = self.code.upper()
 
 
 class MergeableQuerySet(models.QuerySet):

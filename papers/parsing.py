@@ -60,7 +60,7 @@ _EDGE_CHARS = "".join(c for c in map(chr, range(0x3001)) if c.isspace()) + "\ufe
 _NUMBERED_HEADER = re.compile(r"([0-9０-９]{1,6})\s*[、.．]\s*\[")
 # The tag is printable ASCII without brackets, so "[图片] …" is not a header.
 _TAG_HEADER = re.compile(r"\[([!-Z\\^-~]{1,20})\]\s*(\S.*)")
-_AREA_CODE = re.compile(r"[A-Za-z]{2,8}")
+AREA_CODE = re.compile(r"[A-Za-z]{2,8}")
 _SUMMARY = re.compile(r"摘要\s*[:：]")
 _TRANSLATION_MARKER = re.compile(r"translated\s+by\s*谷歌翻译", re.IGNORECASE)
 _ARXIV_URL = re.compile(r"(?:https?://)?(?:www\.|export\.)?arxiv\.org/(?:abs|pdf)/(\S+)", re.IGNORECASE)
@@ -395,7 +395,7 @@ def _starts_legend_pair(tokens: list[str], index: int) -> bool:
     return (
         index + 1 < len(tokens)
         and tokens[index + 1] == "-"
-        and _AREA_CODE.fullmatch(tokens[index]) is not None
+        and AREA_CODE.fullmatch(tokens[index]) is not None
     )
 
 
@@ -469,7 +469,7 @@ def _parse_header(line: int, text: str, name: str) -> _Header | None:
         area, title = tagged.group(1), tagged.group(2)
         number = None
         section = OTHER
-    if _AREA_CODE.fullmatch(area) is None:
+    if AREA_CODE.fullmatch(area) is None:
         message = f"entry header has area code {area!r}; expected 2 to 8 ASCII letters such as 'LG'"
         raise ParseError(message, file=name, line=line)
     if not title:

@@ -4,6 +4,7 @@ Everything that differs between a laptop and production comes from the environme
 boolean fails loudly instead of silently meaning "off".
 """
 
+import datetime
 import os
 from pathlib import Path
 
@@ -22,6 +23,20 @@ def env_bool(name, default):
     if value in {"0", "false", "no", "off"}:
         return False
     raise ImproperlyConfigured(f"{name}={value!r} is not a boolean (use 1/0, true/false, yes/no, on/off)")
+
+
+def env_int(name, default):
+    """A positive whole number from the environment; anything else fails at startup, naming the variable."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise ImproperlyConfigured(f"{name}={value!r} is not a whole number of at least 1")
+    return number
 
 
 def env_list(name, default):
@@ -156,8 +171,28 @@ SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_SECURE_HSTS_SECONDS", "0"))
 SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_HTTPONLY = True
-if env_bool("DJANGO_BEHIND_PROXY", False):
+BEHIND_PROXY = env_bool("DJANGO_BEHIND_PROXY", False)
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Failed logins are throttled (django-axes, counted in the database; portal/logins.py): after
+# PORTAL_LOGIN_FAILURE_LIMIT failures from one client address, or for one account name, logins from
+# that address or to that account are refused for PORTAL_LOGIN_COOLOFF_MINUTES after the last failure,
+# without checking the password. Refused attempts are not counted, so the lockout ends when it says.
+INSTALLED_APPS += ["axes"]
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]  # last, as axes asks; it only reads a flag logins set
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out client before the hasher runs
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = env_int("PORTAL_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("PORTAL_LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]  # each on its own: per client and per account
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = "portal.logins.client_ip"
+AXES_LOCKOUT_CALLABLE = "portal.logins.lockout_response"
+AXES_DISABLE_ACCESS_LOG = True  # the throttle needs the failures only; a row per login would pile up
 
 # Uploaded digests are read in memory and never written to disk (no temporary files either), so a
 # request is capped here; the admin's import form refuses anything larger with a clear message.

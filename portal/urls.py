@@ -1,6 +1,11 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from .logins import ThrottledLoginForm
+
+# Says why when a login is refused for too many failures (see portal/logins.py).
+admin.site.login_form = ThrottledLoginForm
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -1,17 +1,25 @@
 """The curators' admin, driven through the test client the way a curator's browser would."""
 
+import datetime
+import importlib
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
+import feedparser
 import pytest
-from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
+from django.apps import apps as django_apps
+from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 from django.contrib.auth.models import Permission
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from papers.importing import import_digest, import_paths
-from papers.models import Author, Digest, Institution, Paper, Source
+from papers import parsing
+from papers.importing import import_digest
+from papers.models import Area, Author, Digest, Institution, Paper, Source, validate_area_code
 
 from .builders import Entry, daily_digest, stream_digest
 
@@ -44,11 +52,6 @@ def form_data(response):
             elif value not in (None, False):
                 data[form.add_prefix(name)] = value
     return data
-
-
-def load_seeds():
-    for report in import_paths([SEEDS]):
-        assert not report.failed
 
 
 # --- who gets in ------------------------------------------------------------------------------
@@ -86,8 +89,7 @@ def test_import_needs_the_add_digest_permission(client, curator):
     assert b"Import digests" not in client.get(reverse("admin:papers_digest_changelist")).content
 
 
-def test_every_admin_page_renders_for_a_curator(curator_client):
-    load_seeds()
+def test_every_admin_page_renders_for_a_curator(curator_client, seeded):
     paper = Paper.objects.filter(affiliations__isnull=False).first()
     pages = [
         reverse("admin:index"),
@@ -371,6 +373,250 @@ def test_renaming_in_the_admin_keeps_the_old_spelling_and_refuses_a_clash(curato
     assert Institution.objects.get(name="Univeristy of Tokyo").merged_into == typo
 
 
+# --- areas, and the slugs every public link is built from ---------------------------------------
+
+
+def area_data(area, **changes):
+    return {"code": area.code, "name_en": area.name_en, "name_zh": area.name_zh, **changes}
+
+
+def assert_area_pages_answer(code):
+    """The pages that link every area (and so broke on a code that does not reverse)."""
+    public = Client()
+    paper = Paper.objects.filter(area__code=code).first()
+    urls = [
+        "/", "/feeds/", "/feeds/subscriptions.opml", f"/areas/{code}/", f"/areas/{code}/feed.rss",
+        f"/areas/{code}/feed.atom", "/search/?q=robots", f"/?area={code}", paper.get_absolute_url(),
+    ]  # fmt: skip
+    for url in urls:
+        assert public.get(url).status_code == 200, url
+
+
+def test_curators_view_areas_but_cannot_change_them(curator_client):
+    area = Area.objects.get(code="RO")
+    page = curator_client.get(change_url(area))
+    assert page.status_code == 200 and not page.context["has_change_permission"]
+
+    response = curator_client.post(change_url(area), area_data(area, name_en="Renamed", code="ZZ"))
+
+    assert response.status_code == 403
+    area.refresh_from_db()
+    assert (area.code, area.name_en) == ("RO", "Robotics")
+
+
+@pytest.mark.parametrize("code", ["Z/Z", "x", "ABCDEFGHI", "R0", "R O", "ÄB", "", "cv"])
+def test_an_area_code_that_would_break_links_is_a_form_error(admin_client, code):
+    import_digest(daily_digest([Entry("Robots", "2303.00001", area="RO")]), name="d.txt")
+    area = Area.objects.get(code="RO")
+
+    response = admin_client.post(change_url(area), area_data(area, code=code))
+
+    assert response.status_code == 200
+    expected = {
+        "": "This field is required.",
+        "cv": "Area with this Code already exists.",  # stored upper-case, so it clashes with CV
+        "ABCDEFGHI": "Ensure this value has at most 8 characters (it has 9).",
+    }
+    assert response.context["adminform"].form.errors["code"] == [
+        expected.get(code, "An area code is 2 to 8 ASCII letters, such as LG.")
+    ]
+    area.refresh_from_db()
+    assert area.code == "RO"
+    assert_area_pages_answer("RO")
+
+
+@pytest.mark.parametrize("code", ["LG", "cv", "ABCDEFGH", "ABCDEFGHI", "x", "Z/Z", "R0", "ÄB", "Ａb"])
+def test_area_codes_follow_the_parsers_rule(code):
+    """One rule for a code, whether it comes from a digest or from the admin."""
+    try:
+        parsing.parse_digest(daily_digest([Entry("P", "2303.00009", area=code)]), name="d.txt")
+        parsed = True
+    except parsing.ParseError:
+        parsed = False
+    try:
+        validate_area_code(code)
+        valid = True
+    except ValidationError:
+        valid = False
+    assert parsed == valid
+
+
+def test_a_superuser_renames_an_area_code_stored_upper_case(admin_client):
+    import_digest(daily_digest([Entry("Robots", "2303.00001", area="RO")]), name="d.txt")
+    area = Area.objects.get(code="RO")
+
+    response = admin_client.post(change_url(area), area_data(area, code="robot"))
+
+    assert response.status_code == 302
+    area.refresh_from_db()
+    assert area.code == "ROBOT"
+    assert_area_pages_answer("ROBOT")
+
+
+def test_migration_0007_repairs_stored_codes_it_can_and_names_the_others():
+    migration = importlib.import_module("papers.migrations.0007_area_codes_curators_view_areas")
+    editor = SimpleNamespace(connection=connection)
+    Area.objects.filter(code="RO").update(code="r/o")
+    Area.objects.filter(code="AS").update(code="as")
+
+    migration.repair_area_codes(django_apps, editor)
+
+    assert set(Area.objects.values_list("code", flat=True)) == {"LG", "CV", "CL", "AS", "RO"}
+    Area.objects.filter(code="RO").update(code="c/v")  # its letters are another area's code
+    with pytest.raises(RuntimeError, match=r"the code 'c/v', which is not 2 to 8 ASCII letters"):
+        migration.repair_area_codes(django_apps, editor)
+
+
+def assert_linking_pages_answer():
+    """The pages that link every institution or author of the only paper."""
+    public = Client()
+    paper = Paper.objects.get()
+    for url in ("/", "/institutions/", "/feeds/", "/feeds/subscriptions.opml", paper.get_absolute_url()):
+        assert public.get(url).status_code == 200, url
+
+
+ODD_NAMES = ["AT&T Labs / Research", "../..", "100%", "#?=", "東京大学", "Ǆemal ǈ", "ﬁnance ٣", "İstanbul"]
+
+
+@pytest.mark.parametrize("name", ODD_NAMES)
+def test_odd_names_give_slugs_that_every_page_links(curator_client, name):
+    import_digest(daily_digest([Entry("P", "2303.00002", authors=[name], institutions=[name])]), name="d.txt")
+    # Renamed in the admin too: the new slug and the alias keeping the old one must both work.
+    institution = Institution.objects.get()
+    assert curator_client.post(change_url(institution), {"name": name + " II"}).status_code == 302
+    public = Client()
+    for entity in [*Institution.objects.all(), *Author.objects.all()]:
+        kind = type(entity).__name__.lower()
+        for url in (entity.get_absolute_url(), f"/{kind}s/{entity.slug}/feed.rss"):
+            assert public.get(url, follow=True).status_code == 200, (name, url)
+    assert_linking_pages_answer()
+
+
+@pytest.mark.parametrize("slug", ["-", "_", "²", "a-b_c", "東京", "٣"])
+def test_every_slug_the_field_accepts_reverses(slug):
+    """Slugs are read-only in the admin, but any value the field accepts must make working links."""
+    entry = Entry("P", "2303.00003", authors=["Ann"], institutions=["Lab"])
+    import_digest(daily_digest([entry]), name="d.txt")
+    public = Client()
+    for entity in (Institution.objects.get(), Author.objects.get()):
+        entity.slug = slug
+        entity.full_clean()
+        entity.save()
+        assert public.get(entity.get_absolute_url()).status_code == 200
+    assert_linking_pages_answer()
+
+
+# --- correcting and deleting digests ------------------------------------------------------------
+
+
+def newest_titles(client):
+    """The order of the home page and of the latest feed, which must agree."""
+    page = client.get("/").content.decode()
+    home = re.findall(r'<h2 class="paper-title"[^>]*>\s*<a [^>]*><span lang="en">([^<]*)</span>', page)
+    feed = feedparser.parse(client.get("/feeds/latest.rss").content)
+    assert [e.title.split(" / ")[0] for e in feed.entries] == home
+    return home
+
+
+@pytest.fixture
+def typo_digest():
+    """The probe's story: a digest whose file name said 2025-11-30 when it meant 2025-01-01."""
+    import_digest(
+        daily_digest([Entry("Shared", "2301.00071"), Entry("Old", "2301.00072")]), name="2025-01-02.txt"
+    )
+    import_digest(
+        daily_digest([Entry("Typo", "2301.00073"), Entry("Shared", "2301.00071")]), name="2025-11-30.txt"
+    )
+    return Digest.objects.get(name="2025-11-30.txt")
+
+
+def test_a_curator_corrects_a_digests_date_and_its_papers_move(curator_client, curator, typo_digest):
+    public = Client()
+    assert newest_titles(public) == ["Typo", "Shared", "Old"]
+    digests = public.get("/digests/").content.decode()
+    assert digests.index("2025-11-30.txt") < digests.index("2025-01-02.txt")
+    page = curator_client.get(change_url(typo_digest))
+    assert list(page.context["adminform"].form.fields) == ["published_on"]  # everything else is read-only
+    data = form_data(page)
+    data.update({"published_on": "2025-01-01", "name": "renamed.txt", "checksum": "0" * 64})
+
+    response = curator_client.post(change_url(typo_digest), data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    typo_digest.refresh_from_db()
+    assert (typo_digest.published_on, typo_digest.name) == (datetime.date(2025, 1, 1), "2025-11-30.txt")
+    # Both papers of that digest moved: "Shared" to its other, now newer, appearance.
+    assert newest_titles(public) == ["Shared", "Old", "Typo"]
+    digests = public.get("/digests/").content.decode()
+    assert digests.index("2025-01-02.txt") < digests.index("2025-11-30.txt")
+    (log,) = LogEntry.objects.filter(object_id=str(typo_digest.pk))
+    assert (log.user, log.action_flag) == (curator, CHANGE)
+    assert log.change_message == "Date corrected from 2025-11-30 to 2025-01-01; 2 papers re-listed"
+
+
+def test_a_digest_date_years_ahead_is_a_form_error(curator_client, typo_digest):
+    data = form_data(curator_client.get(change_url(typo_digest)))
+    data["published_on"] = "2062-12-01"
+
+    response = curator_client.post(change_url(typo_digest), data)
+
+    assert response.status_code == 200
+    (error,) = response.context["adminform"].form.errors["published_on"]
+    assert "more than a day after today" in error
+    typo_digest.refresh_from_db()
+    assert typo_digest.published_on == datetime.date(2025, 11, 30)
+
+
+def test_curators_cannot_delete_digests(curator_client, typo_digest):
+    response = curator_client.get(reverse("admin:papers_digest_changelist"))
+    assert response.status_code == 200 and 'value="delete_selected"' not in response.content.decode()
+    assert curator_client.get(reverse("admin:papers_digest_delete", args=[typo_digest.pk])).status_code == 403
+    assert (
+        curator_client.post(
+            reverse("admin:papers_digest_delete", args=[typo_digest.pk]), {"post": "yes"}
+        ).status_code
+        == 403
+    )
+    assert Digest.objects.count() == 2
+
+
+def test_deleting_a_digest_relists_its_papers_and_deletes_those_it_alone_had(
+    admin_client, admin_user, typo_digest
+):
+    public = Client()
+    typo = Paper.objects.get(arxiv_id="2301.00073")
+    url = reverse("admin:papers_digest_delete", args=[typo_digest.pk])
+    confirm = admin_client.get(url).content.decode()
+    assert "Typo" in confirm and "Shared" not in confirm  # the paper that goes with it is listed
+
+    assert admin_client.post(url, {"post": "yes"}).status_code == 302
+
+    assert not Digest.objects.filter(pk=typo_digest.pk).exists()
+    assert not Paper.objects.filter(pk=typo.pk).exists()
+    assert newest_titles(public) == ["Shared", "Old"]
+    shared = Paper.objects.get(arxiv_id="2301.00071")
+    assert (shared.listed_digest.name, shared.listed_position) == ("2025-01-02.txt", 1)
+    assert public.get(f"/papers/{typo.pk}/").status_code == 404
+    assert 'class="paper-card"' not in public.get("/search/?q=Typo").content.decode()
+    assert 'class="paper-card"' in public.get("/search/?q=Shared").content.decode()
+    deleted = LogEntry.objects.filter(action_flag=DELETION, user=admin_user).values_list(
+        "object_repr", flat=True
+    )
+    assert sorted(deleted) == ["2025-11-30.txt", "Typo"]
+
+    # The bulk action goes through the same service.
+    response = run_action(
+        admin_client,
+        reverse("admin:papers_digest_changelist"),
+        "delete_selected",
+        Digest.objects.all(),
+        post="yes",
+    )
+    assert response.status_code == 302
+    assert not Digest.objects.exists() and not Paper.objects.exists()
+    assert newest_titles(public) == []
+
+
 # --- import from the admin --------------------------------------------------------------------
 
 
@@ -378,8 +624,7 @@ def upload(name, data):
     return SimpleUploadedFile(name, data, content_type="text/plain")
 
 
-def test_import_previews_then_writes_only_when_confirmed(curator_client, curator):
-    load_seeds()
+def test_import_previews_then_writes_only_when_confirmed(curator_client, curator, seeded):
     before = (Paper.objects.count(), Digest.objects.count())
     files = [
         upload(

@@ -1,16 +1,17 @@
 """The curation services (papers.curation), the Curators group and the create_curator command."""
 
+import datetime
 import io
 
 import pytest
-from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
+from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
 
-from papers import curation
+from papers import curation, search
 from papers.importing import import_digest
-from papers.models import Affiliation, Author, Digest, Institution, Paper, Source
+from papers.models import Affiliation, Author, Digest, Institution, Paper, SearchEntry, Source
 
 from .builders import Entry, daily_digest, stream_digest
 
@@ -190,6 +191,103 @@ def test_stream_paper_without_title_gets_one_that_imports_keep():
     assert paper.title_zh_source == Source.DIGEST
 
 
+# --- digests' dates and deletion ----------------------------------------------------------------
+
+
+def listing(arxiv_id):
+    paper = Paper.objects.select_related("listed_digest").get(arxiv_id=arxiv_id)
+    return (paper.listed_digest.name, paper.listed_on, paper.listed_position)
+
+
+def stamps():
+    return dict(Paper.objects.values_list("arxiv_id", "updated_at"))
+
+
+@pytest.fixture
+def typo():
+    """A paper in two digests; the second's file name said 2025-11-30 when it meant 2025-01-03."""
+    import_digest(
+        daily_digest([Entry("Shared", "2301.00071"), Entry("Only old", "2301.00072")]), name="2025-01-01.txt"
+    )
+    import_digest(
+        daily_digest([Entry("Only typo", "2301.00073"), Entry("Shared", "2301.00071")]),
+        name="2025-11-30.txt",
+    )
+    assert listing("2301.00071") == ("2025-11-30.txt", datetime.date(2025, 11, 30), 2)
+    return Digest.objects.get(name="2025-11-30.txt")
+
+
+def test_correcting_a_digests_date_relists_its_papers(admin_user, typo):
+    before = stamps()
+
+    moved = curation.set_digest_date(digest=typo, published_on=datetime.date(2024, 12, 31), user=admin_user)
+
+    assert moved == 2
+    typo.refresh_from_db()
+    assert typo.published_on == datetime.date(2024, 12, 31)
+    # Each paper is listed at its newest appearance, whichever digest that now is.
+    assert listing("2301.00071") == ("2025-01-01.txt", datetime.date(2025, 1, 1), 1)
+    assert listing("2301.00073") == ("2025-11-30.txt", datetime.date(2024, 12, 31), 1)
+    after = stamps()
+    assert after["2301.00071"] > before["2301.00071"] and after["2301.00073"] > before["2301.00073"]
+    assert after["2301.00072"] == before["2301.00072"]  # not in that digest: its feeds did not change
+    log = LogEntry.objects.get()
+    assert (log.object_id, log.action_flag, log.user) == (str(typo.pk), CHANGE, admin_user)
+    assert log.change_message == "Date corrected from 2025-11-30 to 2024-12-31; 2 papers re-listed"
+
+
+def test_relisting_breaks_ties_as_the_importer_does(typo):
+    """Same date: the digest imported last; within a digest: the first place the paper appears."""
+    curation.set_digest_date(digest=typo, published_on=datetime.date(2025, 1, 1))
+    assert listing("2301.00071") == ("2025-11-30.txt", datetime.date(2025, 1, 1), 2)
+
+    # What an import computes for the same appearances (a later digest of the same date is imported).
+    import_digest(daily_digest([Entry("Shared", "2301.00071")]), name="2025-01-01-b.txt")
+    assert listing("2301.00071") == ("2025-01-01-b.txt", datetime.date(2025, 1, 1), 1)
+    curation.set_digest_date(
+        digest=Digest.objects.get(name="2025-01-01-b.txt"), published_on=datetime.date(2020, 1, 1)
+    )
+    assert listing("2301.00071") == ("2025-11-30.txt", datetime.date(2025, 1, 1), 2)
+
+
+def test_a_digest_cannot_be_dated_more_than_a_day_ahead(typo):
+    with pytest.raises(ValueError, match="more than a day after today"):
+        curation.set_digest_date(digest=typo, published_on=datetime.date(2062, 12, 1))
+    typo.refresh_from_db()
+    assert typo.published_on == datetime.date(2025, 11, 30)
+
+
+def test_deleting_a_digest_relists_its_papers_and_removes_those_found_nowhere_else(admin_user, typo):
+    only_typo = Paper.objects.get(arxiv_id="2301.00073")
+    before = stamps()
+
+    result = curation.delete_digests(digests=Digest.objects.filter(pk=typo.pk), user=admin_user)
+
+    assert (result.digests, result.relisted, result.deleted) == (1, 1, 1)
+    assert not Digest.objects.filter(pk=typo.pk).exists()
+    assert listing("2301.00071") == ("2025-01-01.txt", datetime.date(2025, 1, 1), 1)
+    assert stamps()["2301.00071"] > before["2301.00071"]
+    assert stamps()["2301.00072"] == before["2301.00072"]
+    # The paper that came only from that digest is gone, from the search index too.
+    assert not Paper.objects.filter(pk=only_typo.pk).exists()
+    assert not SearchEntry.objects.filter(paper_id=only_typo.pk).exists()
+    assert not search.papers("Only typo").exists() and search.papers("Shared").exists()
+    logged = set(LogEntry.objects.values_list("object_repr", "action_flag"))
+    assert logged == {("2025-11-30.txt", DELETION), ("Only typo", DELETION)}
+
+    # Importing the file again brings it all back, as it was.
+    import_digest(
+        daily_digest([Entry("Only typo", "2301.00073"), Entry("Shared", "2301.00071")]), name="2025-11-30.txt"
+    )
+    assert listing("2301.00071") == ("2025-11-30.txt", datetime.date(2025, 11, 30), 2)
+
+
+def test_deleting_every_digest_deletes_every_paper(typo):
+    result = curation.delete_digests(digests=Digest.objects.all())
+    assert (result.digests, result.relisted, result.deleted) == (2, 0, 3)
+    assert not Paper.objects.exists() and not SearchEntry.objects.exists()
+
+
 # --- the Curators group and create_curator ------------------------------------------------------
 
 
@@ -200,8 +298,8 @@ def test_curators_group_has_exactly_the_permissions_curation_needs():
         "papers.view_paper", "papers.change_paper",
         "papers.view_author", "papers.change_author", "papers.add_author",
         "papers.view_institution", "papers.change_institution", "papers.add_institution",
-        "papers.view_area", "papers.change_area",
-        "papers.view_digest", "papers.add_digest",
+        "papers.view_area",
+        "papers.view_digest", "papers.add_digest", "papers.change_digest",
         "papers.view_digestentry",
         "papers.view_authorship", "papers.change_authorship", "papers.add_authorship",
         "papers.delete_authorship",

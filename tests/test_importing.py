@@ -1,3 +1,4 @@
+import datetime
 import io
 import json
 from pathlib import Path
@@ -5,10 +6,11 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError
+from django.utils import timezone
 
-from papers import importing, parsing
+from papers import importing, parsing, search
 from papers.importing import import_digest
-from papers.models import Author, Digest, DigestEntry, Institution, Paper, Source
+from papers.models import Area, Author, Digest, DigestEntry, Institution, Paper, SearchEntry, Source
 
 from .builders import Entry, daily_digest, stream_digest
 
@@ -150,6 +152,36 @@ def test_database_failure_mid_file_rolls_back_the_whole_file(monkeypatch):
 
     assert report.failed and "disk full" in report.error
     assert counts() == before
+
+
+def test_a_file_dated_years_ahead_is_refused_and_changes_nothing():
+    """A typo in the file name's date would keep the digest's papers at the top of every list."""
+    data = daily_digest([Entry("Pinned for ever", "2301.09999", area="ZZ", institutions=["New Lab"])])
+    before = counts() | {"Area": Area.objects.count(), "SearchEntry": SearchEntry.objects.count()}
+
+    for dry_run in (True, False):
+        report = import_digest(data, name="typo-2062-12-01.txt", dry_run=dry_run)
+
+        assert report.failed
+        assert report.error.startswith(
+            "typo-2062-12-01.txt: the date in the file name, 2062-12-01, is more than"
+        )
+        assert "rename the file" in report.error
+        assert counts() | {"Area": Area.objects.count(), "SearchEntry": SearchEntry.objects.count()} == before
+    assert not search.papers("Pinned").exists()
+
+
+def test_a_digest_may_be_dated_a_day_ahead_but_not_two(tmp_path):
+    today = timezone.localdate()
+    tomorrow, later = today + datetime.timedelta(days=1), today + datetime.timedelta(days=2)
+    (tmp_path / f"{tomorrow:%Y%m%d}.txt").write_bytes(daily_digest([Entry("Tomorrow", "2301.09998")]))
+    (tmp_path / f"{later}.txt").write_bytes(daily_digest([Entry("Later", "2301.09997")]))
+
+    with pytest.raises(CommandError, match="1 of 2 files failed"):
+        load(tmp_path)
+
+    assert Digest.objects.get().published_on == tomorrow
+    assert list(Paper.objects.values_list("title_en", flat=True)) == ["Tomorrow"]
 
 
 def test_dry_run_reports_without_writing():
