@@ -69,6 +69,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, nearest the views: it answers their database errors with a 503 page.
+    "portal.middleware.DatabaseOutageMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
