@@ -24,6 +24,16 @@ def env_bool(name, default):
     raise ImproperlyConfigured(f"{name}={value!r} is not a boolean (use 1/0, true/false, yes/no, on/off)")
 
 
+def env_int(name, default):
+    """A whole number of at least 0 (seconds, milliseconds, counts); anything else fails loudly."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isascii() or not value.isdigit():
+        raise ImproperlyConfigured(f"{name}={value!r} is not a whole number of at least 0 (e.g. 3)")
+    return int(value)
+
+
 def env_list(name, default):
     value = os.environ.get(name)
     if value is None:
@@ -97,10 +107,39 @@ DATABASES = {
     "default": dj_database_url.config(
         env="DATABASE_URL",
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql"):
+    # A database that is down or frozen must cost a request seconds, not a worker: without a connect
+    # timeout a silent server holds every worker until gunicorn kills it (30 s). Keepalives (after
+    # 10 s of silence, 3 probes 5 s apart) and the TCP user timeout (data unacknowledged for 20 s)
+    # notice a server whose host or network went away, within gunicorn's 30 s. A frozen server
+    # process on a live host is not noticed by either, since its kernel still answers for it; the
+    # connect timeout is what bounds it, once gunicorn has replaced the stuck workers.
+    options = DATABASES["default"].setdefault("OPTIONS", {})
+    options.update(
+        {
+            "connect_timeout": env_int("DATABASE_CONNECT_TIMEOUT", 3),
+            "keepalives": 1,
+            "keepalives_idle": 10,
+            "keepalives_interval": 5,
+            "keepalives_count": 3,
+            "tcp_user_timeout": 20000,
+        }
+    )
+    # A statement timeout bounds what one web request can make the server do, but migrations and
+    # load_digests run statements for minutes at 100,000 papers, so it is only for the web server.
+    # portal/wsgi.py, which only the WSGI server imports (gunicorn; runserver imports it after the
+    # settings, so the development server goes without), marks the process before settings load.
+    # Settings decide rather than a connection_created hook, so the limit travels in the connection's
+    # startup packet (libpq `options`) and costs no extra round trip per connection.
+    statement_timeout = env_int("DATABASE_STATEMENT_TIMEOUT", 15000)  # milliseconds; 0 = none
+    if os.environ.get("PORTAL_PROCESS") == "web" and statement_timeout:
+        options["options"] = " ".join(
+            filter(None, [options.get("options"), f"-c statement_timeout={statement_timeout}"])
+        )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers keep reading while an import writes; a busy timeout instead of "database is locked".
     # An import inserts random keys (hashes, names) into big indexes: a 64 MB page cache keeps them off

@@ -7,16 +7,25 @@ transaction could not outlive its connection.
 """
 
 import copy
+import importlib.util
 import logging
+import os
 import re
 import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.db import DataError, InterfaceError, OperationalError, connection
 
 from papers import views
 from portal import middleware
+from portal.settings import env_int
 
+ROOT = Path(__file__).resolve().parent.parent
 OUTAGE_PATHS = ["/", "/feeds/latest.rss", "/areas/LG/", "/search/?q=robot"]
 
 
@@ -149,6 +158,21 @@ def test_logged_in_reader_gets_the_outage_page_too(reader_client, database):
     assert reader_client.get("/").status_code == 200
 
 
+@pytest.mark.django_db(transaction=True)
+def test_frozen_database_answers_503_within_the_connect_timeout(client, database, outage_log):
+    if connection.vendor != "postgresql":
+        pytest.skip("a server that accepts connections and never answers is a network database's failure")
+    assert connection.settings_dict["OPTIONS"]["connect_timeout"] == 3
+    database.down(frozen=True)
+    started = time.monotonic()
+    assert_outage_page(client.get("/"))
+    assert 2.5 < time.monotonic() - started < 10  # the 3 s connect timeout, not gunicorn's 30 s kill
+    [warning] = [r for r in outage_log.records if r.name == "portal.middleware"]
+    assert warning.getMessage() == (
+        "database unavailable: connection timeout expired; answering 503 until it is back"
+    )
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "error,reason",
@@ -187,3 +211,114 @@ def test_other_errors_stay_server_errors(client, monkeypatch, caplog, error):
     assert response.status_code == 500
     assert "Server error" in response.content.decode()
     assert any(r.exc_info and r.exc_info[1] is error for r in caplog.records)
+
+
+# --- settings -------------------------------------------------------------------------------------
+
+POSTGRES = {"DATABASE_URL": "postgres://portal@db.invalid:5432/portal"}
+
+
+def fresh_settings(monkeypatch, env):
+    """portal/settings.py run anew with these environment variables (it contacts no database)."""
+    for name in list(os.environ):
+        if name.startswith("DATABASE_") or name == "PORTAL_PROCESS":
+            monkeypatch.delenv(name)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    spec = importlib.util.spec_from_file_location("fresh_settings", ROOT / "portal" / "settings.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.DATABASES["default"]
+
+
+def test_postgresql_connections_time_out_and_keep_alive(monkeypatch):
+    database = fresh_settings(monkeypatch, POSTGRES)
+    assert database["CONN_HEALTH_CHECKS"] is True
+    options = database["OPTIONS"]
+    assert options["connect_timeout"] == 3
+    assert options["keepalives"] == 1 and options["keepalives_idle"] > 0
+    assert "options" not in options  # no statement timeout outside the web server
+    custom = fresh_settings(monkeypatch, {**POSTGRES, "DATABASE_CONNECT_TIMEOUT": "7"})
+    assert custom["OPTIONS"]["connect_timeout"] == 7
+
+
+def test_statement_timeout_is_for_the_web_server_only(monkeypatch):
+    web = {**POSTGRES, "PORTAL_PROCESS": "web"}
+    assert fresh_settings(monkeypatch, web)["OPTIONS"]["options"] == "-c statement_timeout=15000"
+    chosen = fresh_settings(monkeypatch, {**web, "DATABASE_STATEMENT_TIMEOUT": "2500"})
+    assert chosen["OPTIONS"]["options"] == "-c statement_timeout=2500"
+    assert "options" not in fresh_settings(monkeypatch, {**web, "DATABASE_STATEMENT_TIMEOUT": "0"})["OPTIONS"]
+    # Options already in the URL are kept.
+    url = {**web, "DATABASE_URL": POSTGRES["DATABASE_URL"] + "?options=-c%20search_path%3Dportal"}
+    assert fresh_settings(monkeypatch, url)["OPTIONS"]["options"] == (
+        "-c search_path=portal -c statement_timeout=15000"
+    )
+
+
+def test_the_wsgi_module_marks_the_web_server_before_settings_load():
+    code = "import portal.wsgi; from django.conf import settings; print(settings.DATABASES['default'])"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "PORTAL_PROCESS"))}
+    env.update(POSTGRES, DJANGO_SETTINGS_MODULE="portal.settings", DJANGO_SECRET_KEY="test")
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert "'options': '-c statement_timeout=15000'" in result.stdout
+
+
+def test_sqlite_gets_no_postgresql_options(monkeypatch):
+    options = fresh_settings(monkeypatch, {"DATABASE_URL": "sqlite:///x.sqlite3", "PORTAL_PROCESS": "web"})
+    assert not {"connect_timeout", "keepalives", "options"} & set(options["OPTIONS"])
+
+
+@pytest.mark.parametrize(
+    "name,value", [("DATABASE_CONNECT_TIMEOUT", "3s"), ("DATABASE_STATEMENT_TIMEOUT", "-1")]
+)
+def test_a_bad_number_in_the_environment_fails_loudly(monkeypatch, name, value):
+    with pytest.raises(ImproperlyConfigured, match=re.escape(f"{name}={value!r}")):
+        fresh_settings(monkeypatch, {**POSTGRES, name: value})
+
+
+def test_env_int(monkeypatch):
+    monkeypatch.delenv("PORTAL_TEST_NUMBER", raising=False)
+    assert env_int("PORTAL_TEST_NUMBER", 5) == 5
+    for value, expected in (("", 5), (" 12 ", 12), ("0", 0)):
+        monkeypatch.setenv("PORTAL_TEST_NUMBER", value)
+        assert env_int("PORTAL_TEST_NUMBER", 5) == expected
+    for value in ("twelve", "1.5", "-3", "1e3"):
+        monkeypatch.setenv("PORTAL_TEST_NUMBER", value)
+        with pytest.raises(ImproperlyConfigured, match=f"PORTAL_TEST_NUMBER={value!r}"):
+            env_int("PORTAL_TEST_NUMBER", 5)
+
+
+@pytest.mark.django_db
+def test_statement_timeout_on_web_connections_not_management_commands():
+    """The real server's view: SHOW statement_timeout from the web server's settings and a command's."""
+    if connection.vendor != "postgresql":
+        pytest.skip("a PostgreSQL setting")
+    db = connection.settings_dict
+    url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    show = (
+        "from django.db import connection\n"
+        "with connection.cursor() as cursor:\n"
+        "    cursor.execute('SHOW statement_timeout')\n"
+        "    print(cursor.fetchone()[0])\n"
+    )
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "DJANGO_SETTINGS_MODULE": "portal.settings",
+        "DJANGO_SECRET_KEY": "test",
+    }
+    env.pop("DATABASE_STATEMENT_TIMEOUT", None)
+
+    def run(*args):
+        result = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+        return result.stdout.strip()
+
+    assert run(sys.executable, "-c", "import portal.wsgi\n" + show) == "15s"
+    assert run(sys.executable, "manage.py", "shell", "--verbosity", "0", "-c", show) == "0"
+    with connection.cursor() as cursor:  # this test run is no web server either
+        cursor.execute("SHOW statement_timeout")
+        assert cursor.fetchone()[0] == "0"
