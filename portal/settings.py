@@ -25,18 +25,17 @@ def env_bool(name, default):
     raise ImproperlyConfigured(f"{name}={value!r} is not a boolean (use 1/0, true/false, yes/no, on/off)")
 
 
-def env_int(name, default):
-    """A positive whole number from the environment; anything else fails at startup, naming the variable."""
+def env_int(name, default, *, minimum=0):
+    """A whole number of at least `minimum` (seconds, milliseconds, counts); anything else fails at
+    startup, naming the variable."""
     value = os.environ.get(name, "").strip()
     if not value:
         return default
-    try:
-        number = int(value)
-    except ValueError:
-        number = 0
-    if number < 1:
-        raise ImproperlyConfigured(f"{name}={value!r} is not a whole number of at least 1")
-    return number
+    if not value.isascii() or not value.isdigit() or int(value) < minimum:
+        raise ImproperlyConfigured(
+            f"{name}={value!r} is not a whole number of at least {minimum} (e.g. {default})"
+        )
+    return int(value)
 
 
 def env_list(name, default):
@@ -84,6 +83,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, nearest the views: it answers their database errors with a 503 page.
+    "portal.middleware.DatabaseOutageMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -110,10 +111,39 @@ DATABASES = {
     "default": dj_database_url.config(
         env="DATABASE_URL",
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql"):
+    # A database that is down or frozen must cost a request seconds, not a worker: without a connect
+    # timeout a silent server holds every worker until gunicorn kills it (30 s). Keepalives (after
+    # 10 s of silence, 3 probes 5 s apart) and the TCP user timeout (data unacknowledged for 20 s)
+    # notice a server whose host or network went away, within gunicorn's 30 s. A frozen server
+    # process on a live host is not noticed by either, since its kernel still answers for it; the
+    # connect timeout is what bounds it, once gunicorn has replaced the stuck workers.
+    options = DATABASES["default"].setdefault("OPTIONS", {})
+    options.update(
+        {
+            "connect_timeout": env_int("DATABASE_CONNECT_TIMEOUT", 3),
+            "keepalives": 1,
+            "keepalives_idle": 10,
+            "keepalives_interval": 5,
+            "keepalives_count": 3,
+            "tcp_user_timeout": 20000,
+        }
+    )
+    # A statement timeout bounds what one web request can make the server do, but migrations and
+    # load_digests run statements for minutes at 100,000 papers, so it is only for the web server.
+    # portal/wsgi.py, which only the WSGI server imports (gunicorn; runserver imports it after the
+    # settings, so the development server goes without), marks the process before settings load.
+    # Settings decide rather than a connection_created hook, so the limit travels in the connection's
+    # startup packet (libpq `options`) and costs no extra round trip per connection.
+    statement_timeout = env_int("DATABASE_STATEMENT_TIMEOUT", 15000)  # milliseconds; 0 = none
+    if os.environ.get("PORTAL_PROCESS") == "web" and statement_timeout:
+        options["options"] = " ".join(
+            filter(None, [options.get("options"), f"-c statement_timeout={statement_timeout}"])
+        )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers keep reading while an import writes; a busy timeout instead of "database is locked".
     # An import inserts random keys (hashes, names) into big indexes: a 64 MB page cache keeps them off
@@ -186,8 +216,8 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
-AXES_FAILURE_LIMIT = env_int("PORTAL_LOGIN_FAILURE_LIMIT", 5)
-AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("PORTAL_LOGIN_COOLOFF_MINUTES", 15))
+AXES_FAILURE_LIMIT = env_int("PORTAL_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("PORTAL_LOGIN_COOLOFF_MINUTES", 15, minimum=1))
 AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]  # each on its own: per client and per account
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_CLIENT_IP_CALLABLE = "portal.logins.client_ip"
@@ -210,4 +240,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "WARNING")},
+    # The portal's own lines (an outage began, the database is back) are few and worth reading.
+    "loggers": {"portal": {"level": os.environ.get("PORTAL_LOG_LEVEL", "INFO")}},
 }

@@ -145,13 +145,13 @@ def test_login_settings_must_be_whole_numbers(monkeypatch):
     from portal.settings import env_int
 
     monkeypatch.setenv("PORTAL_LOGIN_FAILURE_LIMIT", " 7 ")
-    assert env_int("PORTAL_LOGIN_FAILURE_LIMIT", 5) == 7
+    assert env_int("PORTAL_LOGIN_FAILURE_LIMIT", 5, minimum=1) == 7
     monkeypatch.delenv("PORTAL_LOGIN_FAILURE_LIMIT")
-    assert env_int("PORTAL_LOGIN_FAILURE_LIMIT", 5) == 5
+    assert env_int("PORTAL_LOGIN_FAILURE_LIMIT", 5, minimum=1) == 5
     for bad in ("five", "2.5", "0", "-3"):
         monkeypatch.setenv("PORTAL_LOGIN_FAILURE_LIMIT", bad)
         with pytest.raises(ImproperlyConfigured, match=f"PORTAL_LOGIN_FAILURE_LIMIT={bad!r}"):
-            env_int("PORTAL_LOGIN_FAILURE_LIMIT", 5)
+            env_int("PORTAL_LOGIN_FAILURE_LIMIT", 5, minimum=1)
 
 
 def test_the_lockout_message_speaks_the_readers_language(curator):
