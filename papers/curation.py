@@ -165,7 +165,7 @@ def set_digest_date(*, digest, published_on, user=None):
     re-listed at its newest appearance, as an import would list it, and its updated_at moves (feeds
     key their ETag on it). A date more than a day ahead is refused, as the importer refuses it.
     """
-    if published_on > latest_digest_date():
+    if published_on > latest_digest_date(timezone.localdate()):
         raise ValueError(
             f"a digest cannot be dated {published_on.isoformat()}, more than a day after today; "
             "it would stay at the top of every list until then"

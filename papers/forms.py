@@ -70,7 +70,7 @@ class DigestDateForm(forms.ModelForm):
 
     def clean_published_on(self):
         date = self.cleaned_data["published_on"]
-        if date > latest_digest_date():
+        if date > latest_digest_date(timezone.localdate()):
             raise forms.ValidationError(
                 _(
                     "A digest cannot be dated more than a day after today: it would stay at the top "

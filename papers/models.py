@@ -8,7 +8,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from .cleaning import describe_control_characters, has_control_characters
-from .parsing import AREA_CODE, MAX_ARXIV_ID_LENGTH, MAX_NAME_LENGTH, MAX_SOURCE_LENGTH
+from .parsing import AREA_CODE, MAX_ARXIV_ID_LENGTH, MAX_NAME_LENGTH, MAX_SOURCE_LENGTH, TEXT_FIELDS
 
 
 def no_control_characters(value):
@@ -163,7 +163,6 @@ class Digest(models.Model):
         return reverse("papers:digest", args=[self.pk])
 
 
-TEXT_FIELDS = ("title_en", "title_zh", "summary_zh", "abstract_en", "abstract_zh")
 # Lists, feeds and searches (among equal ranks): newest digest first, then as the digest printed them.
 NEWEST_FIRST = ("-listed_on", "-listed_digest_id", "listed_position", "-id")
 

@@ -28,6 +28,9 @@ MAIN = "main"
 OTHER = "other"
 STREAM_SECTION = "stream"
 
+# The texts of an entry, and of a paper (papers.models): titles, the Chinese summary, both abstracts.
+TEXT_FIELDS = ("title_en", "title_zh", "summary_zh", "abstract_en", "abstract_zh")
+
 MAX_LINE_LENGTH = 20_000
 # What the database stores of a value, the same on every backend (SQLite would store longer values,
 # PostgreSQL refuses them): a longer value is no arXiv id, name or source line but a broken file.

@@ -49,7 +49,7 @@ def test_the_parser_removes_control_characters_and_names_the_line():
 def test_an_import_stores_clean_text_and_reports_it():
     report = import_digest(stream_digest([f"An abstract with an escape{ESC} in it."]), name="s.txt")
     assert not report.failed
-    assert any("U+001B (ESC)" in w for w in report.warnings)
+    assert any("U+001B (ESC)" in w.message for w in report.warnings)
     assert Paper.objects.get().abstract_en == "An abstract with an escape in it."
 
 

@@ -147,7 +147,7 @@ def test_database_failure_mid_file_rolls_back_the_whole_file(monkeypatch):
         raise DatabaseError("disk full")
 
     # Fails after the file's papers and entries were written, before its authors.
-    monkeypatch.setattr(importing, "_write_people", refuse)
+    monkeypatch.setattr(importing.writing, "write_people", refuse)
     report = import_digest(daily_digest([Entry("Paper", "2301.00001")]), name="x.txt")
 
     assert report.failed and "disk full" in report.error
@@ -228,7 +228,7 @@ def test_import_order_does_not_change_the_final_content():
     report = import_digest(first, name="2023-01-01.txt")
     assert export() == forward
     assert forward[0]["title_en"] == "Title as first written"
-    assert any("title_en differs" in w for w in report.warnings)
+    assert any("title_en differs" in w.message for w in report.warnings)
 
 
 def test_later_digest_fills_empty_fields_and_reports_differences():
@@ -253,7 +253,7 @@ def test_curator_edit_survives_reimport_and_is_reported():
 
     paper.refresh_from_db()
     assert paper.title_en == "Fixed title" and paper.title_en_source == Source.CURATOR
-    assert any("curator" in w and "title_en" in w for w in report.warnings)
+    assert any("curator" in w.message and "title_en" in w.message for w in report.warnings)
     assert export()[0]["provenance"]["title_en"] == "curator"
 
 
@@ -321,13 +321,13 @@ def test_files_prepared_in_a_second_process_import_exactly_as_one_by_one(tmp_pat
     (tmp_path / "2023-02-02.txt").write_bytes(b"Just some prose.\n")
     (tmp_path / "2023-02-03.txt").write_bytes(daily_digest([Entry("Fresh paper", "2302.00009")]))
     pools = []
-    real_pool = importing.ProcessPoolExecutor
+    real_pool = importing.pipeline.ProcessPoolExecutor
 
     def spy(*args, **kwargs):
         pools.append(kwargs)
         return real_pool(*args, **kwargs)
 
-    monkeypatch.setattr(importing, "ProcessPoolExecutor", spy)
+    monkeypatch.setattr(importing.pipeline, "ProcessPoolExecutor", spy)
 
     def run(parallel):
         reports = [(r.summary(), r.warnings) for r in importing.import_paths([tmp_path], parallel=parallel)]
@@ -368,7 +368,7 @@ def test_reimport_reads_files_without_parsing_them(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("parsed a file that was imported before")
 
-    monkeypatch.setattr(importing.parsing, "parse_digest", refuse)
+    monkeypatch.setattr(importing.pipeline.parsing, "parse_digest", refuse)
     reports = list(importing.import_paths([SEEDS], parallel=False))
     assert [r.status for r in reports] == ["unchanged"] * 5
 
@@ -438,13 +438,13 @@ def test_postgresql_import_plans_for_hot_indexes_only_inside_its_transaction(mon
             return cursor.fetchone()[0]
 
     before, seen = setting(), []
-    real_write = importing._write
+    real_write = importing.writing._write
 
     def write(prepared, **kwargs):
         seen.append(setting())
         return real_write(prepared, **kwargs)
 
-    monkeypatch.setattr(importing, "_write", write)
+    monkeypatch.setattr(importing.writing, "_write", write)
     assert import_digest(daily_digest([Entry("Paper", "2301.00001")]), name="x.txt").created == 1
     assert seen == ["1.1"]
     assert setting() == before

@@ -40,12 +40,8 @@ class Command(BaseCommand):
                 failed += report.failed
                 if report.warnings and not quiet_warnings and verbosity > 0:
                     for warning in report.warnings:
-                        where = (
-                            f"{report.name}:{warning[5:]}"
-                            if warning.startswith("line ")
-                            else f"{report.name}: {warning}"
-                        )
-                        self.stdout.write(f"    warning: {where}")
+                        where = report.name if warning.line is None else f"{report.name}:{warning.line}"
+                        self.stdout.write(f"    warning: {where}: {warning.message}")
         except KeyboardInterrupt:
             raise CommandError(
                 f"interrupted after {done} of {total} files; the file being imported was rolled back "
