@@ -1,4 +1,8 @@
-"""Keep the search index right when one object is saved, as the admin does.
+"""Keep the search index and the papers' `updated_at` right when one object is saved, as the admin does.
+
+Feeds (and conditional GETs of pages) date a selection by its papers' newest `updated_at`, so a
+change to an author, an institution or an area that a paper shows must move its papers' dates too,
+or feed readers would be told "304 Not Modified" and keep the old name.
 
 Bulk writers (the importer, curation's list edits and merges) bypass these signals and call
 papers.search.reindex_papers themselves, once per batch; so there are deliberately no receivers on
@@ -7,9 +11,10 @@ Authorship and Affiliation rows, which would reindex a paper once per row.
 
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
+from django.utils import timezone
 
 from . import search
-from .models import TEXT_FIELDS, Author, Institution, Paper
+from .models import TEXT_FIELDS, Affiliation, Area, Author, Authorship, Institution, Paper
 
 INDEXED_FIELDS = {*TEXT_FIELDS, "arxiv_id"}
 
@@ -31,3 +36,17 @@ def paper_deleted(sender, instance, **kwargs):
 def entity_saved(sender, instance, raw=False, **kwargs):
     if not raw:
         search.reindex_entity(instance)
+        kept = instance.canonical() if instance.merged_into_id else instance
+        link, fk = (Authorship, "author") if sender is Author else (Affiliation, "institution")
+        _touch(Paper.objects.filter(pk__in=link.objects.filter(**{fk: kept}).values("paper_id")))
+
+
+@receiver(post_save, sender=Area, dispatch_uid="area_saved")
+def area_saved(sender, instance, raw=False, created=False, **kwargs):
+    if not raw and not created:
+        _touch(Paper.objects.filter(area=instance))
+
+
+def _touch(papers):
+    # update() sends no signals, so this never re-enters paper_saved.
+    papers.update(updated_at=timezone.now())

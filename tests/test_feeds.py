@@ -188,3 +188,32 @@ def test_feeds_page_and_opml_list_every_area_and_institution(client, seeded):
         assert f"http://testserver/institutions/{institution.slug}/feed.rss" in urls
     for url in list(urls)[:5]:
         assert client.get(url.removeprefix("http://testserver")).status_code == 200
+
+
+@pytest.mark.parametrize("feed_of", ["institution", "area"])
+def test_a_rename_moves_the_validators_of_every_feed_that_shows_the_name(client, seeded, feed_of):
+    """A renamed institution or area kept its papers' updated_at, so feed readers were told 304 and
+    kept the old name."""
+    from papers import curation
+
+    if feed_of == "institution":
+        thing = Institution.objects.get(name="CMU")
+        url = f"/institutions/{thing.slug}/feed.rss"
+    else:
+        thing = Area.objects.get(code="CV")
+        url = "/areas/CV/feed.rss"
+    before, _ = parse(client, url)
+    latest, _ = parse(client, "/feeds/latest.rss")
+
+    if feed_of == "institution":
+        curation.rename_entity(entity=thing, name="Carnegie Mellon (renamed)")
+    else:
+        thing.name_en = "Seeing Machines"
+        thing.save()
+
+    for old, path in ((before, url), (latest, "/feeds/latest.rss")):
+        again = client.get(path, HTTP_IF_NONE_MATCH=old["ETag"])
+        assert again.status_code == 200, path
+        assert again["ETag"] != old["ETag"]
+    new_text = client.get(url).content.decode()
+    assert ("Carnegie Mellon (renamed)" if feed_of == "institution" else "Seeing Machines") in new_text
