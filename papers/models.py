@@ -501,3 +501,18 @@ class SearchEntry(models.Model):
 
     def __str__(self):
         return f"search index of paper #{self.paper_id}"
+
+
+class SiteVersion(models.Model):
+    """One row whose number moves with every write to the tables pages are made of.
+
+    Database triggers (migration 0011) bump it in the same transaction as the write, whoever makes
+    it: the importer's raw COPY, a curator's bulk update, a signal, a superuser in a shell. The page
+    cache (papers.pagecache) keys every page by it, so no reader is ever served a page from before a
+    change, whichever process made the change.
+    """
+
+    version = models.BigIntegerField(default=0)
+
+    def __str__(self):
+        return f"site version {self.version}"

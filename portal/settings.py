@@ -79,6 +79,11 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # ETags (from the content) and 304s for every page; outside the page cache, so a cached page
+    # answers a conditional GET too.
+    "django.middleware.http.ConditionalGetMiddleware",
+    # After the locale is known, before anything that could set a cookie (papers.pagecache).
+    "papers.pagecache.PageCacheMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from .language import choose_language
 from .logins import ThrottledLoginForm
 
 # Says why when a login is refused for too many failures (see portal/logins.py).
@@ -9,5 +10,6 @@ admin.site.login_form = ThrottledLoginForm
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("language/<str:code>/", choose_language, name="choose_language"),
     path("", include("papers.urls")),
 ]
