@@ -2,7 +2,7 @@
 
 from django.db.models import Prefetch
 
-from .models import TEXT_FIELDS, Affiliation, Authorship, DigestEntry, Paper
+from .models import TEXT_FIELDS, Affiliation, Authorship, DigestEntry, Paper, Section
 
 BATCH = 1000
 
@@ -44,7 +44,7 @@ def paper_row(paper):
             {
                 "file": entry.digest.name,
                 "entry_index": entry.position,
-                "section": None if entry.section == DigestEntry.Section.STREAM else entry.section,
+                "section": None if entry.section == Section.STREAM else entry.section,
                 "number": entry.number,
             }
             for entry in paper.entries.all()

@@ -84,6 +84,16 @@ class Area(models.Model):
         self.code = self.code.upper()
 
 
+def one_of(field, choices, *, name, blank=False):
+    """A CHECK constraint: `field` holds one of `choices`' values (or "", if `blank`).
+
+    The importer writes rows with raw INSERT and COPY (papers.bulk), which no model validation sees,
+    so the database itself refuses a value the code does not know.
+    """
+    values = [*choices.values, *([""] if blank else [])]
+    return models.CheckConstraint(condition=Q(**{f"{field}__in": values}), name=name)
+
+
 class MergeableQuerySet(models.QuerySet):
     def canonical(self):
         return self.filter(merged_into__isnull=True)
@@ -134,13 +144,14 @@ class Institution(NamedEntity):
         return reverse("papers:institution", args=[self.slug])
 
 
-class Digest(models.Model):
-    class Format(models.TextChoices):
-        DAILY = "daily", _("daily digest")
-        STREAM = "stream", _("abstract stream")
+class DigestFormat(models.TextChoices):
+    DAILY = "daily", _("daily digest")
+    STREAM = "stream", _("abstract stream")
 
+
+class Digest(models.Model):
     name = models.CharField(max_length=255, unique=True, help_text=_("File name, as imported."))
-    format = models.CharField(max_length=10, choices=Format.choices)
+    format = models.CharField(max_length=10, choices=DigestFormat.choices)
     checksum = models.CharField(max_length=64, unique=True, help_text=_("SHA-256 of the file's bytes."))
     published_on = models.DateField(help_text=_("Date in the file name, or the import date."))
     source = models.CharField(max_length=MAX_SOURCE_LENGTH, blank=True, validators=CLEAN_TEXT)
@@ -151,6 +162,7 @@ class Digest(models.Model):
 
     class Meta:
         ordering = ["-published_on", "-id"]
+        constraints = [one_of("format", DigestFormat, name="digest_format_valid")]
         indexes = [
             # /digests/ lists newest first.
             models.Index(fields=["-published_on", "-id"], name="digest_newest_idx"),
@@ -164,6 +176,8 @@ class Digest(models.Model):
 
 
 TEXT_FIELDS = ("title_en", "title_zh", "summary_zh", "abstract_en", "abstract_zh")
+# A paper's provenance columns: one per text field, and one per list (authors, institutions).
+PROVENANCE_FIELDS = (*(f"{f}_source" for f in TEXT_FIELDS), "authors_source", "institutions_source")
 # Lists, feeds and searches (among equal ranks): newest digest first, then as the digest printed them.
 NEWEST_FIRST = ("-listed_on", "-listed_digest_id", "listed_position", "-id")
 
@@ -244,6 +258,8 @@ class Paper(models.Model):
             models.UniqueConstraint(
                 fields=["arxiv_id"], condition=Q(arxiv_id__isnull=False), name="paper_unique_arxiv_id"
             ),
+            # "" is no provenance: a field with no value, or a list the digests never gave.
+            *(one_of(field, Source, name=f"paper_{field}_valid", blank=True) for field in PROVENANCE_FIELDS),
         ]
         indexes = [
             # Home page and feeds: published papers, newest digest first. Partial (published only): the
@@ -422,17 +438,20 @@ class Affiliation(models.Model):
         return f"{self.position}. {self.institution}"
 
 
+class Section(models.TextChoices):
+    """Where in its digest an entry was printed."""
+
+    MAIN = "main", _("main list")
+    OTHER = "other", _("also worth reading")
+    STREAM = "stream", _("abstract stream")
+
+
 class DigestEntry(models.Model):
     """One appearance of a paper in a digest, with what that digest said, as written.
 
     Keeping each digest's own text lets the paper's fields be recomputed from all its appearances
     in a fixed order, so the order in which files are imported never changes the result.
     """
-
-    class Section(models.TextChoices):
-        MAIN = "main", _("main list")
-        OTHER = "other", _("also worth reading")
-        STREAM = "stream", _("abstract stream")
 
     # The unique (digest, position) covers lookups by digest.
     digest = models.ForeignKey(Digest, on_delete=models.CASCADE, related_name="entries", db_index=False)
@@ -462,6 +481,7 @@ class DigestEntry(models.Model):
         verbose_name_plural = "digest entries"
         constraints = [
             models.UniqueConstraint(fields=["digest", "position"], name="entry_unique_position"),
+            one_of("section", Section, name="entry_section_valid"),
         ]
         indexes = [
             # Import dedupe: find the paper an identical abstract already belongs to.
