@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
+from . import parsing
 from .cleaning import describe_control_characters, has_control_characters
 from .parsing import AREA_CODE, MAX_ARXIV_ID_LENGTH, MAX_NAME_LENGTH, MAX_SOURCE_LENGTH
 
@@ -144,9 +145,12 @@ class Institution(NamedEntity):
         return reverse("papers:institution", args=[self.slug])
 
 
+# A digest's format and an entry's section are the parser's values (papers.parsing, which stays free
+# of Django), written there once: what it parses is stored as it is, and code and templates compare
+# against these choices.
 class DigestFormat(models.TextChoices):
-    DAILY = "daily", _("daily digest")
-    STREAM = "stream", _("abstract stream")
+    DAILY = parsing.DAILY, _("daily digest")
+    STREAM = parsing.STREAM, _("abstract stream")
 
 
 class Digest(models.Model):
@@ -441,9 +445,9 @@ class Affiliation(models.Model):
 class Section(models.TextChoices):
     """Where in its digest an entry was printed."""
 
-    MAIN = "main", _("main list")
-    OTHER = "other", _("also worth reading")
-    STREAM = "stream", _("abstract stream")
+    MAIN = parsing.MAIN, _("main list")
+    OTHER = parsing.OTHER, _("also worth reading")
+    STREAM = parsing.STREAM_SECTION, _("abstract stream")
 
 
 class DigestEntry(models.Model):
