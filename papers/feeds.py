@@ -188,7 +188,7 @@ class PaperFeed(Feed):
 
     def items(self, selection):
         _filterset, papers = selection.papers()
-        return papers.with_listing().newest_first()[:MAX_ITEMS]
+        return papers.for_cards().newest_first()[:MAX_ITEMS]
 
     def item_title(self, paper):
         if paper.title_en and paper.title_zh:

@@ -186,23 +186,26 @@ PROVENANCE_FIELDS = (*(f"{f}_source" for f in TEXT_FIELDS), "authors_source", "i
 NEWEST_FIRST = ("-listed_on", "-listed_digest_id", "listed_position", "-id")
 
 
+def ordered_people():
+    """The prefetches Paper.ordered_authors() and ordered_institutions() read: each list in order."""
+    return [
+        Prefetch("authorships", queryset=Authorship.objects.select_related("author").order_by("position")),
+        Prefetch(
+            "affiliations", queryset=Affiliation.objects.select_related("institution").order_by("position")
+        ),
+    ]
+
+
 class PaperQuerySet(models.QuerySet):
     def published(self):
         """The one visibility rule: every public page, feed and search goes through it."""
         return self.filter(is_published=True)
 
-    def with_listing(self):
-        """Everything a paper card shows, in a constant number of queries."""
-        return self.select_related("area", "listed_digest").prefetch_related(
-            Prefetch(
-                "authorships",
-                queryset=Authorship.objects.select_related("author").order_by("position"),
-            ),
-            Prefetch(
-                "affiliations",
-                queryset=Affiliation.objects.select_related("institution").order_by("position"),
-            ),
-        )
+    def for_cards(self):
+        """Everything a paper card (templates/papers/includes/paper_card.html) shows, in a constant
+        number of queries: the one definition, for lists, searches, feeds, a paper's page and (as
+        `Prefetch("paper", queryset=Paper.objects.for_cards())`) a digest's entries."""
+        return self.select_related("area", "listed_digest").prefetch_related(*ordered_people())
 
     def newest_first(self):
         return self.order_by(*NEWEST_FIRST)
@@ -371,6 +374,7 @@ class Paper(models.Model):
         return {f: getattr(self, f"{f}_source") for f in TEXT_FIELDS if getattr(self, f"{f}_source")}
 
     def ordered_authors(self):
+        # One query per paper unless its queryset prefetched ordered_people() (for_cards() does).
         return [a.author for a in self.authorships.all()]
 
     def ordered_institutions(self):
