@@ -191,12 +191,7 @@ class PaperFeed(Feed):
         return papers.for_cards().newest_first()[:MAX_ITEMS]
 
     def item_title(self, paper):
-        if paper.title_en and paper.title_zh:
-            return f"{paper.title_en} / {paper.title_zh}"
-        if paper.has_title:
-            return paper.title_en or paper.title_zh
-        # Abstract-only papers: an honest stand-in, marked so nobody takes it for the real title.
-        return f"[Untitled / 无标题] {paper.excerpt}"
+        return paper.bilingual_title
 
     def item_link(self, paper):
         return paper.get_absolute_url()

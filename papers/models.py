@@ -313,12 +313,28 @@ class Paper(models.Model):
     def get_absolute_url(self):
         return reverse("papers:paper", args=[self.pk])
 
+    # A paper the digests gave no title (an abstract-stream line) stands in with the start of its text,
+    # behind a label saying so, so that nobody takes it for the real title. Pages label it in the
+    # reader's language (templates/papers/includes/title.html); feeds, read in either, in both.
+    UNTITLED_LABEL = _("Untitled:")
+    UNTITLED_LABEL_BILINGUAL = "[Untitled / 无标题]"
+
     @property
     def display_title(self):
-        """A title for every paper; abstract-only papers get the start of their text, marked as such."""
-        if self.title_en or self.title_zh:
+        """A title for every paper, in plain text (page titles, the admin); see UNTITLED_LABEL."""
+        if self.has_title:
             return self.title_en or self.title_zh
-        return f"{_('Untitled:')} {self.excerpt}"
+        return f"{self.UNTITLED_LABEL} {self.excerpt}"
+
+    @property
+    def bilingual_title(self):
+        """A feed item's title: both titles when the digests gave two, else as display_title, with the
+        label of an untitled paper in both languages."""
+        if self.title_en and self.title_zh:
+            return f"{self.title_en} / {self.title_zh}"
+        if self.has_title:
+            return self.title_en or self.title_zh
+        return f"{self.UNTITLED_LABEL_BILINGUAL} {self.excerpt}"
 
     @property
     def excerpt(self):

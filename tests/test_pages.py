@@ -191,6 +191,17 @@ def test_provenance_badges_say_where_each_text_came_from(client):
     assert "badge-curator" not in page and "badge-digest" not in page
 
 
+def test_an_untitled_paper_shows_its_text_labelled_in_the_readers_language(client):
+    import_digest(stream_digest(["A stream abstract about diffusion policies for robots."]), name="s.txt")
+    paper = Paper.objects.get()
+    for accept, label in (("en", "Untitled:"), ("zh-CN", "无标题:")):
+        for url in ("/", paper.get_absolute_url()):
+            text = client.get(url, HTTP_ACCEPT_LANGUAGE=accept).text
+            assert f'<span class="untitled">{label}</span> <span lang="en">A stream abstract' in text, url
+        title = f"<title>{label} A stream abstract about diffusion policies for robots. · "
+        assert title in client.get(paper.get_absolute_url(), HTTP_ACCEPT_LANGUAGE=accept).text
+
+
 def test_digest_page_shows_summary_and_entries_in_printed_order(client, seeded):
     from papers.models import Digest
 
