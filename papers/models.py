@@ -95,6 +95,23 @@ def one_of(field, choices, *, name, blank=False):
     return models.CheckConstraint(condition=Q(**{f"{field}__in": values}), name=name)
 
 
+def kept_id(pk, merged_into):
+    """The id of the row an author or institution with id `pk` stands for: its merges followed to a
+    row that is merged into nothing. The one rule for following aliases (NamedEntity.canonical(), and
+    through it curation, uses it; so can any code holding the links in a dict).
+
+    `merged_into(pk)` gives the id the row was merged into, or None for a kept row: a dict's .get, or
+    a function that reads the rows. Merges flatten chains (papers.curation._merge), so an alias is one
+    step from its kept row; longer chains and cycles only come from rows edited by hand, and a cycle
+    stops at the first row seen again instead of hanging.
+    """
+    seen = set()
+    while pk not in seen and (target := merged_into(pk)) is not None:
+        seen.add(pk)
+        pk = target
+    return pk
+
+
 class MergeableQuerySet(models.QuerySet):
     def canonical(self):
         return self.filter(merged_into__isnull=True)
@@ -128,11 +145,17 @@ class NamedEntity(models.Model):
         super().save(*args, **kwargs)
 
     def canonical(self):
-        seen, entity = set(), self
-        while entity.merged_into_id and entity.pk not in seen:
-            seen.add(entity.pk)
-            entity = entity.merged_into
-        return entity
+        """The row this one stands for: itself, or its kept row by kept_id(), reading each merged_into
+        row as the rule follows it (a query per step, none for a kept row)."""
+        rows = {self.pk: self}
+
+        def merged_into(pk):
+            row = rows[pk]
+            if row.merged_into_id is not None and row.merged_into_id not in rows:
+                rows[row.merged_into_id] = row.merged_into
+            return row.merged_into_id
+
+        return rows[kept_id(self.pk, merged_into)]
 
 
 class Author(NamedEntity):
