@@ -1,3 +1,5 @@
+"""What every template is given, besides Django's own: the interface language and the choices."""
+
 from django.utils.translation import get_language
 
 from .models import Source

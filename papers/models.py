@@ -1,3 +1,13 @@
+"""The schema, and the vocabulary the rest of the portal uses for it.
+
+Each enumerated value is written once: choices name it (digest formats and entry sections take the
+constants of papers.parsing, which stays free of Django), and CHECK constraints hold the columns to
+the choices, since imports write around the ORM (papers.bulk). The rules every page, feed and
+service share live here too: Paper.objects.published() (what the public sees), for_cards() (what a
+paper card reads), kept_id() (how an alias leads to its kept row), display_title and bilingual_title
+(a title for every paper, untitled ones included).
+"""
+
 import unicodedata
 
 from django.core.exceptions import ValidationError
