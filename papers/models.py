@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import parsing
 from .cleaning import describe_control_characters, has_control_characters
-from .parsing import AREA_CODE, MAX_ARXIV_ID_LENGTH, MAX_NAME_LENGTH, MAX_SOURCE_LENGTH
+from .parsing import AREA_CODE, MAX_ARXIV_ID_LENGTH, MAX_NAME_LENGTH, MAX_REPOSTED_FROM_LENGTH
 
 
 def no_control_characters(value):
@@ -191,7 +191,14 @@ class Digest(models.Model):
     format = models.CharField(max_length=10, choices=DigestFormat.choices)
     checksum = models.CharField(max_length=64, unique=True, help_text=_("SHA-256 of the file's bytes."))
     published_on = models.DateField(help_text=_("Date in the file name, or the import date."))
-    source = models.CharField(max_length=MAX_SOURCE_LENGTH, blank=True, validators=CLEAN_TEXT)
+    # Where the digest was reposted from, as printed; not provenance (Source, the *_source fields).
+    reposted_from = models.CharField(
+        _("reposted from"),
+        max_length=MAX_REPOSTED_FROM_LENGTH,
+        blank=True,
+        validators=CLEAN_TEXT,
+        help_text=_("The digest's “转自…” line, as printed."),
+    )
     summary_items = models.JSONField(default=list, blank=True)
     legend = models.JSONField(default=dict, blank=True)
     entry_count = models.PositiveIntegerField(default=0)
