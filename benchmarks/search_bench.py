@@ -271,7 +271,7 @@ def add_papers(start, count, *, seed=11):
     from django.db import connection, transaction
 
     from papers import search
-    from papers.models import Area, Author, Digest, Institution, Paper
+    from papers.models import Area, Author, Digest, DigestFormat, Institution, Paper
 
     rng = random.Random(seed + start)
     areas = {a.code: a for a in Area.objects.all()}
@@ -285,7 +285,7 @@ def add_papers(start, count, *, seed=11):
             day = datetime.date(2023, 1, 1) + datetime.timedelta(days=(start + offset) // 100)
             digest = Digest.objects.create(
                 name=f"bench-{start + offset:07d}.txt",
-                format="daily",
+                format=DigestFormat.DAILY,
                 checksum=f"{start + offset:064d}",
                 published_on=day,
                 entry_count=len(chunk),

@@ -451,7 +451,7 @@ class DigestAdmin(admin.ModelAdmin):
     search_fields = ["name"]
     date_hierarchy = "published_on"
     fields = [
-        "name", "format", "published_on", "source", "entry_count", "checksum", "imported_at",
+        "name", "format", "published_on", "reposted_from", "entry_count", "checksum", "imported_at",
         "summary_items", "legend",
     ]  # fmt: skip
     readonly_fields = [f for f in fields if f != "published_on"]

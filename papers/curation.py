@@ -113,7 +113,10 @@ def _merge(keep, others, link, fk, user):
         raise ValueError("only canonical rows can be merged; merge the row an alias points to instead")
     other_ids = {o.pk for o in others}
     with transaction.atomic():
-        # Aliases of the merged rows move too, so every alias points straight at a canonical row.
+        # Merges flatten chains: every alias points straight at a canonical row (merged into nothing).
+        # Only canonical rows are merged (above) and their aliases move with them here; a rename's
+        # alias points at the renamed row, itself canonical (rename_entity). SQL that follows an alias
+        # one step (feeds.kept_id_query) relies on this; models.kept_id(), the rule in Python, does not.
         model.objects.filter(merged_into__in=other_ids).update(merged_into=keep)
         model.objects.filter(pk__in=other_ids).update(merged_into=keep)
 
@@ -149,6 +152,9 @@ def rename_entity(*, entity, name):
     so the next digest that still uses it, and old links, find this row."""
     model = type(entity)
     old = model.objects.select_for_update().get(pk=entity.pk)
+    if old.merged_into_id:
+        # Its new alias would point at an alias: a chain (see _merge). The admin never offers it.
+        raise ValueError("an alias is not renamed; rename the row it was merged into")
     entity.name = name
     if normalize_name(name) == old.normalized_name:
         entity.save()

@@ -2,7 +2,7 @@
 
 from django.db.models import Prefetch
 
-from .models import TEXT_FIELDS, Affiliation, Authorship, DigestEntry, Paper
+from .models import TEXT_FIELDS, DigestEntry, Paper, Section, ordered_people
 
 BATCH = 1000
 
@@ -23,14 +23,7 @@ def export_rows():
             Paper.objects.filter(pk__in=ids)
             .select_related("area")
             .prefetch_related(
-                Prefetch(
-                    "authorships", queryset=Authorship.objects.select_related("author").order_by("position")
-                ),
-                Prefetch(
-                    "affiliations",
-                    queryset=Affiliation.objects.select_related("institution").order_by("position"),
-                ),
-                Prefetch("entries", queryset=DigestEntry.objects.select_related("digest")),
+                *ordered_people(), Prefetch("entries", queryset=DigestEntry.objects.select_related("digest"))
             )
         )
         by_id = {p.pk: p for p in papers}
@@ -44,7 +37,7 @@ def paper_row(paper):
             {
                 "file": entry.digest.name,
                 "entry_index": entry.position,
-                "section": None if entry.section == DigestEntry.Section.STREAM else entry.section,
+                "section": None if entry.section == Section.STREAM else entry.section,
                 "number": entry.number,
             }
             for entry in paper.entries.all()
@@ -55,9 +48,9 @@ def paper_row(paper):
         "arxiv_id": paper.arxiv_id,
         "area": paper.area.code if paper.area else None,
         **{name: getattr(paper, name) or None for name in TEXT_FIELDS},
-        "authors": [a.author.name for a in paper.authorships.all()],
+        "authors": [a.name for a in paper.ordered_authors()],
         "authors_truncated": paper.authors_truncated,
-        "institutions": [a.institution.name for a in paper.affiliations.all()],
+        "institutions": [i.name for i in paper.ordered_institutions()],
         "appearances": appearances,
         "provenance": paper.provenance(),
     }

@@ -96,9 +96,13 @@ class Selection:
         return filterset.qs.order_by().aggregate(newest=Max("updated_at"))
 
 
-def kept_id(model, slug):
-    """The id of the row a slug names, or of the row it was merged into: an old slug's subscribers
-    keep getting the kept institution's (or author's) papers."""
+def kept_id_query(model, slug):
+    """A subquery of the id of the row a slug names, or of the row it was merged into: an old slug's
+    subscribers keep getting the kept institution's (or author's) papers.
+
+    models.kept_id() in SQL, one step deep: enough because merges flatten chains (every alias points
+    straight at a kept row; see papers.curation._merge).
+    """
     return model.objects.filter(slug=slug).values(kept=Coalesce("merged_into_id", "id"))
 
 
@@ -123,13 +127,13 @@ FACETS = {
     "institution": Facet(
         Institution,
         "slug",
-        lambda key: _linked(Affiliation.objects.filter(institution_id__in=kept_id(Institution, key))),
+        lambda key: _linked(Affiliation.objects.filter(institution_id__in=kept_id_query(Institution, key))),
         "papers from {o.name}",
     ),
     "author": Facet(
         Author,
         "slug",
-        lambda key: _linked(Authorship.objects.filter(author_id__in=kept_id(Author, key))),
+        lambda key: _linked(Authorship.objects.filter(author_id__in=kept_id_query(Author, key))),
         "papers by {o.name}",
     ),
     "digest": Facet(
@@ -188,15 +192,10 @@ class PaperFeed(Feed):
 
     def items(self, selection):
         _filterset, papers = selection.papers()
-        return papers.with_listing().newest_first()[:MAX_ITEMS]
+        return papers.for_cards().newest_first()[:MAX_ITEMS]
 
     def item_title(self, paper):
-        if paper.title_en and paper.title_zh:
-            return f"{paper.title_en} / {paper.title_zh}"
-        if paper.has_title:
-            return paper.title_en or paper.title_zh
-        # Abstract-only papers: an honest stand-in, marked so nobody takes it for the real title.
-        return f"[Untitled / 无标题] {paper.excerpt}"
+        return paper.bilingual_title
 
     def item_link(self, paper):
         return paper.get_absolute_url()

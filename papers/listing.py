@@ -73,7 +73,7 @@ def paper_listing(params, *, fixed=None, list_url, feed=("latest", None), title=
     # Area facets count the selection without its area filter (so other areas can be added).
     area_selection = filterset.qs_without("area")
     if search_query is None:
-        paginator = Paginator(papers.newest_first().with_listing(), PAGE_SIZE, orphans=ORPHANS)
+        paginator = Paginator(papers.newest_first().for_cards(), PAGE_SIZE, orphans=ORPHANS)
         page = paginator.get_page(params.get("page"))
     else:
         # A search is at most backends.RESULT_LIMIT papers ordered by rank (filterset.qs is): their ids in one

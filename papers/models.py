@@ -1,3 +1,13 @@
+"""The schema, and the vocabulary the rest of the portal uses for it.
+
+Each enumerated value is written once: choices name it (digest formats and entry sections take the
+constants of papers.parsing, which stays free of Django), and CHECK constraints hold the columns to
+the choices, since imports write around the ORM (papers.bulk). The rules every page, feed and
+service share live here too: Paper.objects.published() (what the public sees), for_cards() (what a
+paper card reads), kept_id() (how an alias leads to its kept row), display_title and bilingual_title
+(a title for every paper, untitled ones included).
+"""
+
 import unicodedata
 
 from django.core.exceptions import ValidationError
@@ -7,8 +17,9 @@ from django.urls import reverse
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
+from . import parsing
 from .cleaning import describe_control_characters, has_control_characters
-from .parsing import AREA_CODE, MAX_ARXIV_ID_LENGTH, MAX_NAME_LENGTH, MAX_SOURCE_LENGTH, TEXT_FIELDS
+from .parsing import AREA_CODE, MAX_ARXIV_ID_LENGTH, MAX_NAME_LENGTH, MAX_REPOSTED_FROM_LENGTH, TEXT_FIELDS
 
 
 def no_control_characters(value):
@@ -84,6 +95,33 @@ class Area(models.Model):
         self.code = self.code.upper()
 
 
+def one_of(field, choices, *, name, blank=False):
+    """A CHECK constraint: `field` holds one of `choices`' values (or "", if `blank`).
+
+    The importer writes rows with raw INSERT and COPY (papers.bulk), which no model validation sees,
+    so the database itself refuses a value the code does not know.
+    """
+    values = [*choices.values, *([""] if blank else [])]
+    return models.CheckConstraint(condition=Q(**{f"{field}__in": values}), name=name)
+
+
+def kept_id(pk, merged_into):
+    """The id of the row an author or institution with id `pk` stands for: its merges followed to a
+    row that is merged into nothing. The one rule for following aliases (NamedEntity.canonical(), and
+    through it curation, uses it; so can any code holding the links in a dict).
+
+    `merged_into(pk)` gives the id the row was merged into, or None for a kept row: a dict's .get, or
+    a function that reads the rows. Merges flatten chains (papers.curation._merge), so an alias is one
+    step from its kept row; longer chains and cycles only come from rows edited by hand, and a cycle
+    stops at the first row seen again instead of hanging.
+    """
+    seen = set()
+    while pk not in seen and (target := merged_into(pk)) is not None:
+        seen.add(pk)
+        pk = target
+    return pk
+
+
 class MergeableQuerySet(models.QuerySet):
     def canonical(self):
         return self.filter(merged_into__isnull=True)
@@ -117,11 +155,17 @@ class NamedEntity(models.Model):
         super().save(*args, **kwargs)
 
     def canonical(self):
-        seen, entity = set(), self
-        while entity.merged_into_id and entity.pk not in seen:
-            seen.add(entity.pk)
-            entity = entity.merged_into
-        return entity
+        """The row this one stands for: itself, or its kept row by kept_id(), reading each merged_into
+        row as the rule follows it (a query per step, none for a kept row)."""
+        rows = {self.pk: self}
+
+        def merged_into(pk):
+            row = rows[pk]
+            if row.merged_into_id is not None and row.merged_into_id not in rows:
+                rows[row.merged_into_id] = row.merged_into
+            return row.merged_into_id
+
+        return rows[kept_id(self.pk, merged_into)]
 
 
 class Author(NamedEntity):
@@ -134,16 +178,27 @@ class Institution(NamedEntity):
         return reverse("papers:institution", args=[self.slug])
 
 
-class Digest(models.Model):
-    class Format(models.TextChoices):
-        DAILY = "daily", _("daily digest")
-        STREAM = "stream", _("abstract stream")
+# A digest's format and an entry's section are the parser's values (papers.parsing, which stays free
+# of Django), written there once: what it parses is stored as it is, and code and templates compare
+# against these choices.
+class DigestFormat(models.TextChoices):
+    DAILY = parsing.DAILY, _("daily digest")
+    STREAM = parsing.STREAM, _("abstract stream")
 
+
+class Digest(models.Model):
     name = models.CharField(max_length=255, unique=True, help_text=_("File name, as imported."))
-    format = models.CharField(max_length=10, choices=Format.choices)
+    format = models.CharField(max_length=10, choices=DigestFormat.choices)
     checksum = models.CharField(max_length=64, unique=True, help_text=_("SHA-256 of the file's bytes."))
     published_on = models.DateField(help_text=_("Date in the file name, or the import date."))
-    source = models.CharField(max_length=MAX_SOURCE_LENGTH, blank=True, validators=CLEAN_TEXT)
+    # Where the digest was reposted from, as printed; not provenance (Source, the *_source fields).
+    reposted_from = models.CharField(
+        _("reposted from"),
+        max_length=MAX_REPOSTED_FROM_LENGTH,
+        blank=True,
+        validators=CLEAN_TEXT,
+        help_text=_("The digest's “转自…” line, as printed."),
+    )
     summary_items = models.JSONField(default=list, blank=True)
     legend = models.JSONField(default=dict, blank=True)
     entry_count = models.PositiveIntegerField(default=0)
@@ -151,6 +206,7 @@ class Digest(models.Model):
 
     class Meta:
         ordering = ["-published_on", "-id"]
+        constraints = [one_of("format", DigestFormat, name="digest_format_valid")]
         indexes = [
             # /digests/ lists newest first.
             models.Index(fields=["-published_on", "-id"], name="digest_newest_idx"),
@@ -163,8 +219,20 @@ class Digest(models.Model):
         return reverse("papers:digest", args=[self.pk])
 
 
+# A paper's provenance columns: one per text field, and one per list (authors, institutions).
+PROVENANCE_FIELDS = (*(f"{f}_source" for f in TEXT_FIELDS), "authors_source", "institutions_source")
 # Lists, feeds and searches (among equal ranks): newest digest first, then as the digest printed them.
 NEWEST_FIRST = ("-listed_on", "-listed_digest_id", "listed_position", "-id")
+
+
+def ordered_people():
+    """The prefetches Paper.ordered_authors() and ordered_institutions() read: each list in order."""
+    return [
+        Prefetch("authorships", queryset=Authorship.objects.select_related("author").order_by("position")),
+        Prefetch(
+            "affiliations", queryset=Affiliation.objects.select_related("institution").order_by("position")
+        ),
+    ]
 
 
 class PaperQuerySet(models.QuerySet):
@@ -172,18 +240,11 @@ class PaperQuerySet(models.QuerySet):
         """The one visibility rule: every public page, feed and search goes through it."""
         return self.filter(is_published=True)
 
-    def with_listing(self):
-        """Everything a paper card shows, in a constant number of queries."""
-        return self.select_related("area", "listed_digest").prefetch_related(
-            Prefetch(
-                "authorships",
-                queryset=Authorship.objects.select_related("author").order_by("position"),
-            ),
-            Prefetch(
-                "affiliations",
-                queryset=Affiliation.objects.select_related("institution").order_by("position"),
-            ),
-        )
+    def for_cards(self):
+        """Everything a paper card (templates/papers/includes/paper_card.html) shows, in a constant
+        number of queries: the one definition, for lists, searches, feeds, a paper's page and (as
+        `Prefetch("paper", queryset=Paper.objects.for_cards())`) a digest's entries."""
+        return self.select_related("area", "listed_digest").prefetch_related(*ordered_people())
 
     def newest_first(self):
         return self.order_by(*NEWEST_FIRST)
@@ -243,6 +304,8 @@ class Paper(models.Model):
             models.UniqueConstraint(
                 fields=["arxiv_id"], condition=Q(arxiv_id__isnull=False), name="paper_unique_arxiv_id"
             ),
+            # "" is no provenance: a field with no value, or a list the digests never gave.
+            *(one_of(field, Source, name=f"paper_{field}_valid", blank=True) for field in PROVENANCE_FIELDS),
         ]
         indexes = [
             # Home page and feeds: published papers, newest digest first. Partial (published only): the
@@ -289,12 +352,28 @@ class Paper(models.Model):
     def get_absolute_url(self):
         return reverse("papers:paper", args=[self.pk])
 
+    # A paper the digests gave no title (an abstract-stream line) stands in with the start of its text,
+    # behind a label saying so, so that nobody takes it for the real title. Pages label it in the
+    # reader's language (templates/papers/includes/title.html); feeds, read in either, in both.
+    UNTITLED_LABEL = _("Untitled:")
+    UNTITLED_LABEL_BILINGUAL = "[Untitled / 无标题]"
+
     @property
     def display_title(self):
-        """A title for every paper; abstract-only papers get the start of their text, marked as such."""
-        if self.title_en or self.title_zh:
+        """A title for every paper, in plain text (page titles, the admin); see UNTITLED_LABEL."""
+        if self.has_title:
             return self.title_en or self.title_zh
-        return f"{_('Untitled:')} {self.excerpt}"
+        return f"{self.UNTITLED_LABEL} {self.excerpt}"
+
+    @property
+    def bilingual_title(self):
+        """A feed item's title: both titles when the digests gave two, else as display_title, with the
+        label of an untitled paper in both languages."""
+        if self.title_en and self.title_zh:
+            return f"{self.title_en} / {self.title_zh}"
+        if self.has_title:
+            return self.title_en or self.title_zh
+        return f"{self.UNTITLED_LABEL_BILINGUAL} {self.excerpt}"
 
     @property
     def excerpt(self):
@@ -350,6 +429,7 @@ class Paper(models.Model):
         return {f: getattr(self, f"{f}_source") for f in TEXT_FIELDS if getattr(self, f"{f}_source")}
 
     def ordered_authors(self):
+        # One query per paper unless its queryset prefetched ordered_people() (for_cards() does).
         return [a.author for a in self.authorships.all()]
 
     def ordered_institutions(self):
@@ -421,17 +501,20 @@ class Affiliation(models.Model):
         return f"{self.position}. {self.institution}"
 
 
+class Section(models.TextChoices):
+    """Where in its digest an entry was printed."""
+
+    MAIN = parsing.MAIN, _("main list")
+    OTHER = parsing.OTHER, _("also worth reading")
+    STREAM = parsing.STREAM_SECTION, _("abstract stream")
+
+
 class DigestEntry(models.Model):
     """One appearance of a paper in a digest, with what that digest said, as written.
 
     Keeping each digest's own text lets the paper's fields be recomputed from all its appearances
     in a fixed order, so the order in which files are imported never changes the result.
     """
-
-    class Section(models.TextChoices):
-        MAIN = "main", _("main list")
-        OTHER = "other", _("also worth reading")
-        STREAM = "stream", _("abstract stream")
 
     # The unique (digest, position) covers lookups by digest.
     digest = models.ForeignKey(Digest, on_delete=models.CASCADE, related_name="entries", db_index=False)
@@ -461,6 +544,7 @@ class DigestEntry(models.Model):
         verbose_name_plural = "digest entries"
         constraints = [
             models.UniqueConstraint(fields=["digest", "position"], name="entry_unique_position"),
+            one_of("section", Section, name="entry_section_valid"),
         ]
         indexes = [
             # Import dedupe: find the paper an identical abstract already belongs to.
@@ -506,7 +590,7 @@ class SearchEntry(models.Model):
 class SiteVersion(models.Model):
     """One row whose number moves with every write to the tables pages are made of.
 
-    Database triggers (migration 0011) bump it in the same transaction as the write, whoever makes
+    Database triggers (migration 0012) bump it in the same transaction as the write, whoever makes
     it: the importer's raw COPY, a curator's bulk update, a signal, a superuser in a shell. The page
     cache (papers.pagecache) keys every page by it, so no reader is ever served a page from before a
     change, whichever process made the change.

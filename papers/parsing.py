@@ -2,7 +2,7 @@
 
 Two formats exist:
 
-* the daily digest: an area legend, a ``转自…`` source line, a ``摘要:`` line,
+* the daily digest: an area legend, a ``转自…`` line (reposted from), a ``摘要:`` line,
   numbered main entries (``1、[LG] Title`` …) and an unnumbered "other" list;
 * the abstract stream: one abstract per line, each followed by the line
   ``translated by 谷歌翻译``.
@@ -33,17 +33,18 @@ TEXT_FIELDS = ("title_en", "title_zh", "summary_zh", "abstract_en", "abstract_zh
 
 MAX_LINE_LENGTH = 20_000
 # What the database stores of a value, the same on every backend (SQLite would store longer values,
-# PostgreSQL refuses them): a longer value is no arXiv id, name or source line but a broken file.
+# PostgreSQL refuses them): a longer value is no arXiv id, name or reposted-from line but a broken file.
 MAX_ARXIV_ID_LENGTH = 32
 MAX_NAME_LENGTH = 300
-MAX_SOURCE_LENGTH = 300
+MAX_REPOSTED_FROM_LENGTH = 300
 # NLP abstracts mix Latin names into Chinese prose, so "mostly Chinese" has to
 # be a low bar; English lines in the seeds have no CJK letters at all.
 CHINESE_LETTER_RATIO = 0.2
 
 TRANSLATION_MARKER = "translated by 谷歌翻译"
 OTHER_LIST_MARKER = "另外几篇值得关注的论文"
-SOURCE_PREFIX = "转自"
+# The line naming where the digest was reposted from ("source" is reserved for provenance).
+REPOSTED_FROM_PREFIX = "转自"
 FOOTER_PREFIX = "内容中包含的图片"
 
 EXPECTED_FORMATS = (
@@ -143,7 +144,7 @@ class ParsedDigest:
     format: str
     # Left out of the hash so that a digest stays hashable despite the dict.
     legend: dict[str, str] = field(hash=False)
-    source: str | None
+    reposted_from: str | None
     summary_items: tuple[str, ...]
     entries: tuple[ParsedEntry, ...]
     warnings: tuple[ParseWarning, ...]
@@ -331,7 +332,7 @@ def _parse_stream(rows: list[tuple[int, str]], name: str) -> ParsedDigest:
         name=name,
         format=STREAM,
         legend={},
-        source=None,
+        reposted_from=None,
         summary_items=(),
         entries=tuple(entries),
         warnings=(),
@@ -420,7 +421,7 @@ def _parse_summary(text: str) -> tuple[str, ...] | None:
 @dataclass
 class _Preamble:
     legend: dict[str, str] = field(default_factory=dict)
-    source: str | None = None
+    reposted_from: str | None = None
     summary_items: tuple[str, ...] | None = None
 
     def take(self, line: int, text: str, warnings: list[ParseWarning]) -> bool:
@@ -431,9 +432,10 @@ class _Preamble:
             self.legend = legend
         elif summary is not None:
             self.summary_items = summary
-        elif self.source is None and text.startswith(SOURCE_PREFIX):
-            _check_length(line, text, MAX_SOURCE_LENGTH, f"'{SOURCE_PREFIX}' source line")
-            self.source = text
+        elif self.reposted_from is None and text.startswith(REPOSTED_FROM_PREFIX):
+            what = f"'{REPOSTED_FROM_PREFIX}' reposted-from line"
+            _check_length(line, text, MAX_REPOSTED_FROM_LENGTH, what)
+            self.reposted_from = text
         else:
             warnings.append(ParseWarning(line, f"unexpected line before the first entry: {_excerpt(text)}"))
             return False
@@ -757,7 +759,7 @@ def _parse_daily(rows: list[tuple[int, str]], name: str, complete_entries_only: 
         name=name,
         format=DAILY,
         legend=preamble.legend,
-        source=preamble.source,
+        reposted_from=preamble.reposted_from,
         summary_items=preamble.summary_items or (),
         entries=tuple(entries),
         # Stable sort: an entry's own warnings stay in the order they were found.

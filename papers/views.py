@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from .cleaning import strip_control_characters
 from .listing import feed_urls, paper_listing
-from .models import Affiliation, Area, Author, Authorship, Digest, DigestEntry, Institution, Paper
+from .models import Area, Author, Digest, DigestEntry, Institution, Paper
 
 
 def paper_list(request):
@@ -70,7 +70,7 @@ def render_paper_list(request, *, fixed=None, feed=("latest", None), heading, li
 def paper_detail(request, pk):
     papers = (
         Paper.objects.published()
-        .with_listing()
+        .for_cards()
         .prefetch_related(
             Prefetch(
                 "entries", queryset=DigestEntry.objects.select_related("digest").order_by("digest__name")
@@ -95,11 +95,7 @@ def digest_detail(request, pk):
     digest = get_object_or_404(Digest, pk=pk)
     entries = (
         digest.entries.filter(paper__is_published=True)
-        .select_related("paper", "paper__area", "paper__listed_digest")
-        .prefetch_related(
-            Prefetch("paper__authorships", queryset=Authorship.objects.select_related("author")),
-            Prefetch("paper__affiliations", queryset=Affiliation.objects.select_related("institution")),
-        )
+        .prefetch_related(Prefetch("paper", queryset=Paper.objects.for_cards()))
         .order_by("position")
     )
     feeds = feed_urls("digest", digest.pk, query={}, title=digest.name)

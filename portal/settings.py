@@ -107,6 +107,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "papers.context_processors.interface",
+                "papers.context_processors.vocabulary",
             ],
         },
     },

@@ -132,14 +132,14 @@ def test_values_too_long_to_store_are_refused_with_file_and_line(entry, needle, 
     assert counts() == dict.fromkeys(counts(), 0)
 
 
-def test_a_source_line_too_long_to_store_is_refused():
+def test_a_reposted_from_line_too_long_to_store_is_refused():
     text = daily_digest([Entry("Paper", "2301.00001")]).replace(
         "转自爱可可爱生活".encode(), ("转自" + "长" * 300).encode()
     )
-    report = import_digest(text, name="source.txt")
+    report = import_digest(text, name="reposted.txt")
     assert report.failed
     assert report.error.startswith(
-        f"source.txt:{line_of(text, '转自')}: '转自' source line is 302 characters"
+        f"reposted.txt:{line_of(text, '转自')}: '转自' reposted-from line is 302 characters"
     )
 
 

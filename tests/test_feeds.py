@@ -66,6 +66,15 @@ def test_abstract_only_items_get_an_honest_marked_title(client):
     )
 
 
+def test_items_say_when_the_chinese_text_is_a_machine_translation(client):
+    import_digest(daily_digest([Entry("Written", "2301.00001")]), name="d.txt")
+    import_digest(stream_digest(["只有中文机器翻译的摘要。"]), name="s.txt")
+    _response, feed = parse(client, "/feeds/latest.atom")
+    translated, written = (e.content[0].value for e in feed.entries)  # the digest imported last first
+    assert "<h4>中文 (machine translation / 机器翻译)</h4>" in translated
+    assert "<h4>中文</h4>" in written
+
+
 def test_feed_follows_the_page_filters(client):
     import_digest(
         daily_digest(

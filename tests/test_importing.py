@@ -55,7 +55,7 @@ def test_seed_digests_load_every_entry():
     assert thor.authors_truncated
 
     digest = Digest.objects.get(name="004_ae42a3c06c86c834.txt")
-    assert digest.source == "转自爱可可爱生活"
+    assert digest.reposted_from == "转自爱可可爱生活"
     assert len(digest.summary_items) == 9
     assert digest.legend["CV"] == "计算机视觉"
     sections = list(digest.entries.values_list("section", "number"))

@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 
 from papers.importing import import_digest
-from papers.models import Institution, Paper
+from papers.models import Institution, Paper, Source
 
 from .builders import Entry, daily_digest, stream_digest
 from .pages import facet_counts, titles
@@ -172,6 +172,34 @@ def test_missing_language_is_said_plainly(client):
     assert "No English abstract in the digests yet." in text
     assert "machine translation (Google)" in text
     assert "@misc" not in text
+
+
+def test_provenance_badges_say_where_each_text_came_from(client):
+    import_digest(daily_digest([Entry("Typo titel", "2301.00001")]), name="d.txt")
+    import_digest(stream_digest(["只有中文机器翻译的摘要。"]), name="s.txt")
+    edited, translated = Paper.objects.get(arxiv_id="2301.00001"), Paper.objects.get(arxiv_id=None)
+    title = client.get(edited.get_absolute_url()).text.split('<h1 id="paper-title">')[1].split("</h1>")[0]
+    assert "badge-curator" not in title  # a digest's title has no badge
+    edited.title_en, edited.title_en_source = "Fixed title", Source.CURATOR
+    edited.save()
+    page = client.get(edited.get_absolute_url()).text
+    title = page.split('<h1 id="paper-title">')[1].split("</h1>")[0]
+    assert '<span class="badge badge-curator">edited by a curator</span>' in title
+    assert '<span class="badge badge-digest">from the digest</span>' in page  # the texts
+    page = client.get(translated.get_absolute_url()).text
+    assert '<span class="badge badge-machine">machine translation (Google)</span>' in page
+    assert "badge-curator" not in page and "badge-digest" not in page
+
+
+def test_an_untitled_paper_shows_its_text_labelled_in_the_readers_language(client):
+    import_digest(stream_digest(["A stream abstract about diffusion policies for robots."]), name="s.txt")
+    paper = Paper.objects.get()
+    for accept, label in (("en", "Untitled:"), ("zh-CN", "无标题:")):
+        for url in ("/", paper.get_absolute_url()):
+            text = client.get(url, HTTP_ACCEPT_LANGUAGE=accept).text
+            assert f'<span class="untitled">{label}</span> <span lang="en">A stream abstract' in text, url
+        title = f"<title>{label} A stream abstract about diffusion policies for robots. · "
+        assert title in client.get(paper.get_absolute_url(), HTTP_ACCEPT_LANGUAGE=accept).text
 
 
 def test_digest_page_shows_summary_and_entries_in_printed_order(client, seeded):

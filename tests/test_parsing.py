@@ -59,7 +59,7 @@ def test_daily_seed_preamble(daily):
         "AS": "音频与语音",
         "RO": "机器人",
     }
-    assert daily.source == "转自爱可可爱生活"
+    assert daily.reposted_from == "转自爱可可爱生活"
     assert len(daily.summary_items) == 9
     assert daily.summary_items[0] == "移动平均单头门控注意力"
     assert daily.summary_items[-1] == "无限深度神经网络变分推理"
@@ -161,7 +161,7 @@ def test_stream_seeds(file_name):
     digest = parse_seed(file_name)
     lines = seed_lines(file_name)
     assert digest.format == STREAM
-    assert (digest.legend, digest.source, digest.summary_items, digest.warnings) == ({}, None, (), ())
+    assert (digest.legend, digest.reposted_from, digest.summary_items, digest.warnings) == ({}, None, (), ())
     assert len(digest.entries) == 10
     chinese = set()
     for position, entry in enumerate(digest.entries, start=1):

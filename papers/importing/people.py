@@ -4,7 +4,7 @@ kept row), slugs for new rows, and the lists of the papers an import touches."""
 import hashlib
 
 from .. import bulk, search
-from ..models import Affiliation, Author, Authorship, Institution, normalize_name, slug_base
+from ..models import Affiliation, Author, Authorship, Institution, kept_id, normalize_name, slug_base
 from . import rules
 
 
@@ -93,7 +93,7 @@ def _resolve_entities(model, names, name_keys, slug_bases):
         found.update(new)
         created = {pk: wanted[key] for key, pk in new.items()}
     _follow_merges(model, merged_into)
-    return {key: rules.follow_aliases(pk, merged_into) for key, pk in found.items()}, created
+    return {key: kept_id(pk, merged_into.get) for key, pk in found.items()}, created
 
 
 def _follow_merges(model, merged_into):

@@ -166,14 +166,3 @@ def digest_date(name, *, today):
             return date
     return today
 
-
-def follow_aliases(pk, merged_into):
-    """The id of the row that `pk` is an alias of, following `merged_into` (id → id) to its end.
-
-    A cycle would be a curator's mistake: it stops there rather than hang.
-    """
-    seen = set()
-    while pk in merged_into and pk not in seen:
-        seen.add(pk)
-        pk = merged_into[pk]
-    return pk

@@ -78,7 +78,7 @@ def _write(prepared, *, report, published_on):
         format=parsed.format,
         checksum=prepared.checksum,
         published_on=published_on,
-        source=parsed.source or "",
+        reposted_from=parsed.reposted_from or "",
         summary_items=list(parsed.summary_items),
         legend=dict(parsed.legend),
         entry_count=len(parsed.entries),

@@ -88,7 +88,7 @@ def in_order(paper_ids):
     Paging a search by id (`values_list("pk")`) lets the database rank from the index and the
     covering index `paper_search_join_idx` alone; only the page's papers are then read whole.
     """
-    papers = Paper.objects.published().with_listing().in_bulk(list(paper_ids))
+    papers = Paper.objects.published().for_cards().in_bulk(list(paper_ids))
     return [papers[pk] for pk in paper_ids if pk in papers]
 
 

@@ -57,7 +57,7 @@ def drop_triggers(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("papers", "0009_text_without_control_characters")]
+    dependencies = [("papers", "0011_digest_reposted_from")]
 
     operations = [
         migrations.CreateModel(
