@@ -6,6 +6,11 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 # Local runs get a per-checkout secret key; production sets DJANGO_SECRET_KEY itself.
 MANAGE  = DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat .secret_key)}" $(PY) manage.py
+# With DEBUG off the settings redirect to HTTPS, send HSTS and keep cookies to HTTPS; `make run`
+# serves plain http://127.0.0.1, so it switches those off by name (the environment can still say 1).
+PLAIN_HTTP = DJANGO_SECURE_SSL_REDIRECT="$${DJANGO_SECURE_SSL_REDIRECT:-0}" \
+	DJANGO_SECURE_HSTS_SECONDS="$${DJANGO_SECURE_HSTS_SECONDS:-0}" \
+	DJANGO_SECURE_COOKIES="$${DJANGO_SECURE_COOKIES:-0}"
 
 .PHONY: install run dev test test-postgres lint check bench clean
 
@@ -27,7 +32,7 @@ run: install .secret_key
 	$(MANAGE) collectstatic --noinput --verbosity 0
 	$(MANAGE) load_digests seeds/
 	@echo "Serving the portal at http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
-	DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat .secret_key)}" $(VENV)/bin/gunicorn portal.wsgi \
+	$(PLAIN_HTTP) DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat .secret_key)}" $(VENV)/bin/gunicorn portal.wsgi \
 		--bind $(HOST):$(PORT) --workers 2 --access-logfile - --forwarded-allow-ips=""
 
 dev: install

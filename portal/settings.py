@@ -190,20 +190,42 @@ STORAGES = {
     },
 }
 
-# Security headers that cost nothing on plain HTTP; the HTTPS-only ones are switched on by the
-# deployment, because on http://127.0.0.1 they would lock a reader out.
+# Security headers that cost nothing on plain HTTP.
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", False)
-SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_SECURE_HSTS_SECONDS", "0"))
-SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", False)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# HTTPS protections are on whenever DEBUG is off, so a deployment that forgets a variable is safe
+# rather than silently open; a plain-HTTP intranet (and `make run` on 127.0.0.1, where they would
+# lock a reader out) switches each one off by name. HSTS covers this host only: includeSubDomains
+# would force HTTPS on every other host under the organisation's domain, and preloading is a
+# promise to the browsers that takes months to take back, so both wait to be asked for.
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 0 if DEBUG else 365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", False)
+SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", not DEBUG)
+CSRF_COOKIE_SECURE = LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_HTTPONLY = True
 BEHIND_PROXY = env_bool("DJANGO_BEHIND_PROXY", False)
 if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# `manage.py check --deploy` warns about each of those that is off. Each warning is silenced only
+# when its own protection was switched off above, so a deployment that chose plain HTTP passes the
+# check, while anything else (a short secret key, DEBUG, a protection turned off some other way)
+# still fails it.
+SILENCED_SYSTEM_CHECKS = [
+    check
+    for check, switched_off in (
+        ("security.W008", not SECURE_SSL_REDIRECT),
+        ("security.W004", not SECURE_HSTS_SECONDS),
+        ("security.W005", SECURE_HSTS_SECONDS and not SECURE_HSTS_INCLUDE_SUBDOMAINS),
+        ("security.W021", SECURE_HSTS_SECONDS and not SECURE_HSTS_PRELOAD),
+        ("security.W012", not SESSION_COOKIE_SECURE),
+        ("security.W016", not CSRF_COOKIE_SECURE),
+    )
+    if switched_off
+]
 
 # Failed logins are throttled (django-axes, counted in the database; portal/logins.py): after
 # PORTAL_LOGIN_FAILURE_LIMIT failures from one client address, or for one account name, logins from
