@@ -160,6 +160,31 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
 
+# The cache keeps answers that are costly to compute and cheap to recompute (facet counts). With
+# REDIS_URL set, every worker of every web server shares one Redis, so an answer is computed once
+# for all of them; without it each process keeps its own in memory (LocMemCache): right for one
+# process, but each gunicorn worker then computes every answer itself. Redis that stops answering
+# costs a request at most a second per cache call, not a worker.
+REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+CACHE_DEFAULTS = {"KEY_PREFIX": "portal", "TIMEOUT": 300}  # seconds, for a set() that names none
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            **CACHE_DEFAULTS,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "portal",
+            **CACHE_DEFAULTS,
+        }
+    }
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
