@@ -31,14 +31,20 @@ def test_without_redis_each_process_keeps_its_own_cache(monkeypatch):
     assert cache["KEY_PREFIX"] == "portal"
 
 
-@pytest.fixture
-def redis_server():
+def require_redis():
+    """A client of the test Redis, or the test is skipped saying why."""
     redis = pytest.importorskip("redis")
     client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1, socket_timeout=1)
     try:
         client.ping()
     except redis.RedisError as error:
         pytest.skip(f"no Redis answers at {REDIS_URL} ({error}); .ci/run starts one, or set REDIS_URL")
+    return client
+
+
+@pytest.fixture
+def redis_server():
+    client = require_redis()
     yield client
     client.close()
 
