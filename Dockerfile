@@ -10,4 +10,4 @@ RUN DJANGO_SECRET_KEY=build-only python manage.py collectstatic --noinput --verb
 RUN useradd --system portal && chown -R portal /app
 USER portal
 EXPOSE 8000
-CMD ["gunicorn", "portal.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "portal.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3"]

@@ -73,6 +73,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: it times everything and logs the final answer, redirects and error pages included.
+    "portal.logs.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "portal.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -285,11 +287,19 @@ FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.MemoryFileUploadHandler
 PORTAL_NAME = os.environ.get("PORTAL_NAME", "Paper digests")
 FEED_TAG_AUTHORITY = os.environ.get("PORTAL_FEED_TAG_AUTHORITY", "paper-portal.localhost")
 
+# Logs go to stdout, one line per request and per imported file (portal/logs.py): readable text, or
+# with DJANGO_LOG_FORMAT=json one JSON object a line for a log collector. Errors keep their
+# traceback in the log; the page never shows it (DEBUG is off).
+LOG_FORMAT = os.environ.get("DJANGO_LOG_FORMAT", "").strip().lower() or "text"
+if LOG_FORMAT not in {"text", "json"}:
+    raise ImproperlyConfigured(f"DJANGO_LOG_FORMAT={LOG_FORMAT!r} is not a log format (use text or json)")
+PORTAL_LOG_LEVEL = os.environ.get("PORTAL_LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "handlers": {"console": {"()": "portal.logs.console_handler", "log_format": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "WARNING")},
-    # The portal's own lines (an outage began, the database is back) are few and worth reading.
-    "loggers": {"portal": {"level": os.environ.get("PORTAL_LOG_LEVEL", "INFO")}},
+    # The portal's own lines (requests, imports, an outage began, the database is back) are worth
+    # reading; other libraries' only from WARNING.
+    "loggers": {"portal": {"level": PORTAL_LOG_LEVEL}, "papers": {"level": PORTAL_LOG_LEVEL}},
 }
