@@ -12,7 +12,7 @@ PLAIN_HTTP = DJANGO_SECURE_SSL_REDIRECT="$${DJANGO_SECURE_SSL_REDIRECT:-0}" \
 	DJANGO_SECURE_HSTS_SECONDS="$${DJANGO_SECURE_HSTS_SECONDS:-0}" \
 	DJANGO_SECURE_COOKIES="$${DJANGO_SECURE_COOKIES:-0}"
 
-.PHONY: install run dev test test-postgres lint check bench clean
+.PHONY: install run dev test test-postgres smoke lint check bench clean
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -45,6 +45,10 @@ test: install
 
 test-postgres: install
 	DATABASE_URL=postgres://postgres@127.0.0.1:5432/test $(PY) -m pytest $(PYTEST_ARGS)
+
+# The production path without containers (tests/smoke_production.py): needs PostgreSQL and Redis on 127.0.0.1.
+smoke: install
+	$(PY) tests/smoke_production.py
 
 lint: install
 	$(VENV)/bin/ruff check .
