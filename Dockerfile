@@ -35,5 +35,7 @@ EXPOSE 8000
 # No HEALTHCHECK: the migration and the importer run this image too and serve no HTTP. Compose
 # gives the web service its own, on /readyz. gunicorn's access log stays off (the portal logs one
 # line per request); X-Forwarded-Proto is the portal's to trust (DJANGO_BEHIND_PROXY), not gunicorn's;
-# workers come from WEB_CONCURRENCY; heartbeats go to memory, not the container's disk.
-CMD ["gunicorn", "portal.wsgi", "--bind", "0.0.0.0:8000", "--forwarded-allow-ips=", "--worker-tmp-dir", "/dev/shm"]
+# workers come from WEB_CONCURRENCY; heartbeats go to memory, not the container's disk; and no
+# control socket, which gunicorn would make under a HOME the portal user does not have.
+CMD ["gunicorn", "portal.wsgi", "--bind", "0.0.0.0:8000", "--forwarded-allow-ips=", \
+     "--worker-tmp-dir", "/dev/shm", "--no-control-socket"]

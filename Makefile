@@ -33,7 +33,7 @@ run: install .secret_key
 	$(MANAGE) load_digests seeds/
 	@echo "Serving the portal at http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
 	$(PLAIN_HTTP) DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat .secret_key)}" $(VENV)/bin/gunicorn portal.wsgi \
-		--bind $(HOST):$(PORT) --workers 2 --forwarded-allow-ips=""
+		--bind $(HOST):$(PORT) --workers 2 --forwarded-allow-ips="" --no-control-socket
 
 dev: install
 	DJANGO_DEBUG=1 $(PY) manage.py migrate --noinput

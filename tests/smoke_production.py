@@ -72,7 +72,8 @@ class Server:
 
     def __init__(self, env, workdir):
         self.port = free_port()
-        command = json.loads(re.search(r"^CMD (\[.*\])$", (ROOT / "Dockerfile").read_text(), re.M).group(1))
+        dockerfile = (ROOT / "Dockerfile").read_text().replace("\\\n", "")  # continued lines joined
+        command = json.loads(re.search(r"^CMD (\[.*\])$", dockerfile, re.M).group(1))
         check(command[0] == "gunicorn" and "0.0.0.0:8000" in command, f"unexpected Dockerfile CMD {command}")
         command = [str(Path(sys.executable).with_name("gunicorn")), *command[1:], "--workers", "2"]
         command[command.index("0.0.0.0:8000")] = f"127.0.0.1:{self.port}"

@@ -115,7 +115,7 @@ def test_the_web_healthcheck_asks_readyz_with_an_allowed_host(compose):
 
 
 def test_the_image_runs_as_a_user_and_keeps_one_log_line_per_request():
-    dockerfile = (ROOT / "Dockerfile").read_text()
+    dockerfile = (ROOT / "Dockerfile").read_text().replace("\\\n", "")  # continued lines joined
     stages = re.split(r"^FROM ", dockerfile, flags=re.MULTILINE)[1:]
     assert [stage.split()[0] for stage in stages] == ["python:3.11-slim", "python:3.11-slim"]
     final = stages[-1]
@@ -123,7 +123,8 @@ def test_the_image_runs_as_a_user_and_keeps_one_log_line_per_request():
     assert re.search(r"^USER (?!root)\w+", final, re.MULTILINE)
     assert not re.search(r"apt-get|gcc|build-essential", final)  # nothing to build with in the image
     cmd = final.split("\nCMD ", 1)[1]
-    assert "--access-logfile" not in cmd and '"--forwarded-allow-ips="' in cmd
+    assert "--access-logfile" not in cmd and "--no-control-socket" in cmd
+    assert '"--forwarded-allow-ips="' in cmd  # X-Forwarded-Proto is the settings' to trust
 
 
 # --- what compose itself makes of the file ---------------------------------------------------------
