@@ -75,6 +75,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: it times everything and logs the final answer, redirects and error pages included.
     "portal.logs.RequestLogMiddleware",
+    "portal.middleware.HeadWithoutBodyMiddleware",  # before CommonMiddleware, which sets Content-Length
     "django.middleware.security.SecurityMiddleware",
     "portal.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

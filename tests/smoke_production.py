@@ -100,10 +100,10 @@ class Server:
             time.sleep(0.2)
         raise Failure(f"gunicorn did not answer /healthz within {seconds} s: {self.errors()}")
 
-    def get(self, path, headers):
+    def get(self, path, headers, method="GET"):
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
         try:
-            connection.request("GET", path, headers=headers)
+            connection.request(method, path, headers=headers)
             response = connection.getresponse()
             return response.status, response.headers, response.read()
         finally:
@@ -239,7 +239,14 @@ def smoke(server):
     probe = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=15)
     check(probe.returncode == 0, f"compose's healthcheck failed: {probe.stderr[-800:]}")
 
-    # The log: JSON lines only, one for our request, with its id (gunicorn's access log is off).
+    # HEAD, as uptime monitors ask: GET's headers, no body, and (below) no warning from gunicorn.
+    head_id = f"smoke-head-{secrets.token_hex(8)}"
+    _, get_headers, get_body = server.get(papers[0], BEHIND_HTTPS)
+    status, headers, body = server.get(papers[0], {**BEHIND_HTTPS, "X-Request-ID": head_id}, method="HEAD")
+    check(status == 200 and body == b"", f"HEAD {papers[0]} answered {status} with {len(body)} bytes")
+    check(headers.get("Content-Length") == str(len(get_body)), "HEAD's Content-Length is not GET's")
+
+    # The log: JSON lines only, one per request, with its id (gunicorn's access log is off).
     time.sleep(0.3)
     records = []
     for line in server.log_lines():
@@ -247,10 +254,13 @@ def smoke(server):
             records.append(json.loads(line))
         except json.JSONDecodeError:
             raise Failure(f"a log line is not JSON (gunicorn's access log?): {line[:300]}") from None
-    ours = [r for r in records if r.get("request_id") == request_id]
-    check(len(ours) == 1, f"{len(ours)} log lines for request {request_id}, expected 1")
-    check((ours[0]["path"], ours[0]["status"]) == ("/", 200), f"request line {ours[0]}")
+    for rid, path in ((request_id, "/"), (head_id, papers[0])):
+        ours = [r for r in records if r.get("request_id") == rid]
+        check(len(ours) == 1, f"{len(ours)} log lines for request {rid}, expected 1: {ours}")
+        check((ours[0]["path"], ours[0]["status"]) == (path, 200), f"request line {ours[0]}")
     check(not [r for r in records if r["level"] in {"ERROR", "CRITICAL"}], "errors were logged")
+    gunicorn = [r["message"] for r in records if r["logger"].startswith("gunicorn")]
+    check(not gunicorn, f"gunicorn warned: {gunicorn}")
 
 
 def main():

@@ -191,3 +191,23 @@ def test_the_log_format_follows_the_environment(monkeypatch):
 
     with pytest.raises(ImproperlyConfigured, match="DJANGO_LOG_FORMAT='xml'"):
         fresh_settings(monkeypatch, {"DJANGO_LOG_FORMAT": "xml"})
+
+
+@pytest.mark.django_db
+def test_head_gets_the_headers_and_no_body_from_the_real_handler(seeded):
+    """The test client drops HEAD bodies itself, so this asks Django's WSGI handler, as gunicorn does
+    (which otherwise drops the body with a warning: a second log line per HEAD request)."""
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.test import RequestFactory
+
+    def fetch(method):
+        environ = getattr(RequestFactory(), method)("/feeds/latest.rss").environ
+        started = {}
+        body = b"".join(WSGIHandler()(environ, lambda status, headers: started.update(headers=dict(headers))))
+        return started["headers"], body
+
+    get_headers, get_body = fetch("get")
+    head_headers, head_body = fetch("head")
+    assert len(get_body) > 1000 and head_body == b""
+    assert head_headers["Content-Length"] == get_headers["Content-Length"] == str(len(get_body))
+    assert head_headers["Content-Type"] == get_headers["Content-Type"]
