@@ -87,10 +87,8 @@ class Server:
     def wait_until_serving(self, seconds=20):
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
-            check(
-                self.process.poll() is None,
-                f"gunicorn exited with {self.process.returncode}: {self.errors()}",
-            )
+            if self.process.poll() is not None:
+                raise Failure(f"gunicorn exited with {self.process.returncode}: {self.errors()}")
             try:
                 status, _, _ = self.get("/healthz", BEHIND_HTTPS)
                 if status == 200:
