@@ -6,8 +6,13 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 # Local runs get a per-checkout secret key; production sets DJANGO_SECRET_KEY itself.
 MANAGE  = DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat .secret_key)}" $(PY) manage.py
+# With DEBUG off the settings redirect to HTTPS, send HSTS and keep cookies to HTTPS; `make run`
+# serves plain http://127.0.0.1, so it switches those off by name (the environment can still say 1).
+PLAIN_HTTP = DJANGO_SECURE_SSL_REDIRECT="$${DJANGO_SECURE_SSL_REDIRECT:-0}" \
+	DJANGO_SECURE_HSTS_SECONDS="$${DJANGO_SECURE_HSTS_SECONDS:-0}" \
+	DJANGO_SECURE_COOKIES="$${DJANGO_SECURE_COOKIES:-0}"
 
-.PHONY: install run dev test test-postgres lint check bench clean
+.PHONY: install run dev test test-postgres smoke lint check bench clean
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -27,8 +32,8 @@ run: install .secret_key
 	$(MANAGE) collectstatic --noinput --verbosity 0
 	$(MANAGE) load_digests seeds/
 	@echo "Serving the portal at http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
-	DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat .secret_key)}" $(VENV)/bin/gunicorn portal.wsgi \
-		--bind $(HOST):$(PORT) --workers 2 --access-logfile - --forwarded-allow-ips=""
+	$(PLAIN_HTTP) DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat .secret_key)}" $(VENV)/bin/gunicorn portal.wsgi \
+		--bind $(HOST):$(PORT) --workers 2 --forwarded-allow-ips="" --no-control-socket
 
 dev: install
 	DJANGO_DEBUG=1 $(PY) manage.py migrate --noinput
@@ -40,6 +45,10 @@ test: install
 
 test-postgres: install
 	DATABASE_URL=postgres://postgres@127.0.0.1:5432/test $(PY) -m pytest $(PYTEST_ARGS)
+
+# The production path without containers (tests/smoke_production.py): needs PostgreSQL and Redis on 127.0.0.1.
+smoke: install
+	$(PY) tests/smoke_production.py
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -34,6 +34,25 @@ class ContentSecurityPolicyMiddleware:
         return response
 
 
+class HeadWithoutBodyMiddleware:
+    """Answer HEAD with GET's headers and no body.
+
+    Django's views write the body for HEAD too and leave dropping it to the server; gunicorn drops
+    it, and logs a warning each time: a second log line for every HEAD request, which uptime
+    monitors and link checkers send all day. Before CommonMiddleware in MIDDLEWARE, so the
+    Content-Length it set, GET's, stays.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.method == "HEAD" and not response.streaming and response.content:
+            response.content = b""
+        return response
+
+
 class DatabaseOutage:
     """Whether this process is in a database outage: one log line when it starts, one when it ends."""
 

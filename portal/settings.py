@@ -73,6 +73,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: it times everything and logs the final answer, redirects and error pages included.
+    "portal.logs.RequestLogMiddleware",
+    "portal.middleware.HeadWithoutBodyMiddleware",  # before CommonMiddleware, which sets Content-Length
     "django.middleware.security.SecurityMiddleware",
     "portal.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -166,6 +169,32 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
 
+# The cache keeps answers that are costly to compute and cheap to recompute (facet counts). With
+# REDIS_URL set, every worker of every web server shares one Redis, so an answer is computed once
+# for all of them; without it each process keeps its own in memory (LocMemCache): right for one
+# process, but each gunicorn worker then computes every answer itself. Redis that stops answering
+# costs a request at most a second per cache call, not a worker.
+REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+CACHE_DEFAULTS = {"KEY_PREFIX": "portal", "TIMEOUT": 300}  # seconds, for a set() that names none
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            # Django's RedisCache, with an outage taken as a miss (portal/cache.py).
+            "BACKEND": "portal.cache.TolerantRedisCache",
+            "LOCATION": REDIS_URL,
+            **CACHE_DEFAULTS,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "portal",
+            **CACHE_DEFAULTS,
+        }
+    }
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -196,20 +225,45 @@ STORAGES = {
     },
 }
 
-# Security headers that cost nothing on plain HTTP; the HTTPS-only ones are switched on by the
-# deployment, because on http://127.0.0.1 they would lock a reader out.
+# Security headers that cost nothing on plain HTTP.
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", False)
-SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_SECURE_HSTS_SECONDS", "0"))
-SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", False)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# HTTPS protections are on whenever DEBUG is off, so a deployment that forgets a variable is safe
+# rather than silently open; a plain-HTTP intranet (and `make run` on 127.0.0.1, where they would
+# lock a reader out) switches each one off by name. HSTS covers this host only: includeSubDomains
+# would force HTTPS on every other host under the organisation's domain, and preloading is a
+# promise to the browsers that takes months to take back, so both wait to be asked for.
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 0 if DEBUG else 365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", False)
+SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", not DEBUG)
+CSRF_COOKIE_SECURE = LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_HTTPONLY = True
+# Probes ask over plain HTTP from inside the network (compose's healthcheck, a load balancer); a
+# redirect to HTTPS would fail them. They still need an allowed Host.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 BEHIND_PROXY = env_bool("DJANGO_BEHIND_PROXY", False)
 if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# `manage.py check --deploy` warns about each of those that is off. Each warning is silenced only
+# when its own protection was switched off above, so a deployment that chose plain HTTP passes the
+# check, while anything else (a short secret key, DEBUG, a protection turned off some other way)
+# still fails it.
+SILENCED_SYSTEM_CHECKS = [
+    check
+    for check, switched_off in (
+        ("security.W008", not SECURE_SSL_REDIRECT),
+        ("security.W004", not SECURE_HSTS_SECONDS),
+        ("security.W005", SECURE_HSTS_SECONDS and not SECURE_HSTS_INCLUDE_SUBDOMAINS),
+        ("security.W021", SECURE_HSTS_SECONDS and not SECURE_HSTS_PRELOAD),
+        ("security.W012", not SESSION_COOKIE_SECURE),
+        ("security.W016", not CSRF_COOKIE_SECURE),
+    )
+    if switched_off
+]
 
 # Failed logins are throttled (django-axes, counted in the database; portal/logins.py): after
 # PORTAL_LOGIN_FAILURE_LIMIT failures from one client address, or for one account name, logins from
@@ -241,11 +295,19 @@ FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.MemoryFileUploadHandler
 PORTAL_NAME = os.environ.get("PORTAL_NAME", "Paper digests")
 FEED_TAG_AUTHORITY = os.environ.get("PORTAL_FEED_TAG_AUTHORITY", "paper-portal.localhost")
 
+# Logs go to stdout, one line per request and per imported file (portal/logs.py): readable text, or
+# with DJANGO_LOG_FORMAT=json one JSON object a line for a log collector. Errors keep their
+# traceback in the log; the page never shows it (DEBUG is off).
+LOG_FORMAT = os.environ.get("DJANGO_LOG_FORMAT", "").strip().lower() or "text"
+if LOG_FORMAT not in {"text", "json"}:
+    raise ImproperlyConfigured(f"DJANGO_LOG_FORMAT={LOG_FORMAT!r} is not a log format (use text or json)")
+PORTAL_LOG_LEVEL = os.environ.get("PORTAL_LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "handlers": {"console": {"()": "portal.logs.console_handler", "log_format": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "WARNING")},
-    # The portal's own lines (an outage began, the database is back) are few and worth reading.
-    "loggers": {"portal": {"level": os.environ.get("PORTAL_LOG_LEVEL", "INFO")}},
+    # The portal's own lines (requests, imports, an outage began, the database is back) are worth
+    # reading; other libraries' only from WARNING.
+    "loggers": {"portal": {"level": PORTAL_LOG_LEVEL}, "papers": {"level": PORTAL_LOG_LEVEL}},
 }

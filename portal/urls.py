@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from . import health
 from .language import choose_language
 from .logins import ThrottledLoginForm
 
@@ -8,6 +9,9 @@ from .logins import ThrottledLoginForm
 admin.site.login_form = ThrottledLoginForm
 
 urlpatterns = [
+    # Probes for compose, load balancers and orchestrators (portal/health.py).
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("language/<str:code>/", choose_language, name="choose_language"),
