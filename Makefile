@@ -7,7 +7,7 @@ PORT   ?= 8000
 # Local runs get a per-checkout secret key; production sets DJANGO_SECRET_KEY itself.
 MANAGE  = DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat .secret_key)}" $(PY) manage.py
 
-.PHONY: install run dev test test-postgres lint check bench clean
+.PHONY: install run dev test test-postgres lint check bench bench-pages clean
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -47,6 +47,10 @@ lint: install
 
 bench: install
 	$(PY) benchmarks/import_bench.py
+
+# Page speed against a bare Django view, at 1k/10k/100k papers (needs wrk); BENCH_ARGS="--sizes 1000,10000 --duration 5".
+bench-pages: install
+	$(PY) benchmarks/page_bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3 db.sqlite3-* .pytest_cache .hypothesis
