@@ -12,7 +12,7 @@ PLAIN_HTTP = DJANGO_SECURE_SSL_REDIRECT="$${DJANGO_SECURE_SSL_REDIRECT:-0}" \
 	DJANGO_SECURE_HSTS_SECONDS="$${DJANGO_SECURE_HSTS_SECONDS:-0}" \
 	DJANGO_SECURE_COOKIES="$${DJANGO_SECURE_COOKIES:-0}"
 
-.PHONY: install run dev test test-postgres smoke lint check bench clean
+.PHONY: install run dev test test-postgres smoke lint check bench bench-pages clean
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -56,6 +56,10 @@ lint: install
 
 bench: install
 	$(PY) benchmarks/import_bench.py
+
+# Page speed against a bare Django view, at 1k/10k/100k papers (needs wrk); BENCH_ARGS="--sizes 1000,10000 --duration 5".
+bench-pages: install
+	$(PY) benchmarks/page_bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3 db.sqlite3-* .pytest_cache .hypothesis
