@@ -305,6 +305,10 @@ def main():
 
     started = time.perf_counter()
     os.environ["DJANGO_DEBUG"] = "0"
+    # Served over plain http://127.0.0.1: the HTTPS protections that DEBUG off turns on are switched
+    # off by name, as `make run` does.
+    for name in ("DJANGO_SECURE_SSL_REDIRECT", "DJANGO_SECURE_HSTS_SECONDS", "DJANGO_SECURE_COOKIES"):
+        os.environ.setdefault(name, "0")
     os.environ["DJANGO_SECRET_KEY"] = secrets.token_urlsafe(50)  # as production: set, and secret
     tmp = Path(tempfile.mkdtemp(prefix="page-bench-"))
     label, drop_database = use_throwaway_database("bench_pages", tmp)

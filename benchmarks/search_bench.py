@@ -197,6 +197,10 @@ def main():
 
     os.environ.setdefault("DJANGO_SECRET_KEY", "benchmark-only")
     os.environ["DJANGO_DEBUG"] = "0"
+    # Served over plain http://127.0.0.1: the HTTPS protections that DEBUG off turns on are switched
+    # off by name, as `make run` does.
+    for name in ("DJANGO_SECURE_SSL_REDIRECT", "DJANGO_SECURE_HSTS_SECONDS", "DJANGO_SECURE_COOKIES"):
+        os.environ.setdefault(name, "0")
     tmp = Path(tempfile.mkdtemp(prefix="search-bench-"))
     label, drop_database = use_throwaway_database("bench_search", tmp)
 
