@@ -32,7 +32,6 @@ import os
 import re
 import secrets
 import shutil
-import signal
 import socket
 import statistics
 import subprocess
@@ -46,6 +45,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from servers import stop  # noqa: E402  (beside this script)
 from throwaway_db import settle, use_throwaway_database  # noqa: E402  (beside this script)
 
 WORKERS = 2
@@ -104,13 +104,7 @@ def gunicorn(app, port, log_path, *, chdir=ROOT):
                 time.sleep(0.2)
         yield server.pid
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        log.close()
+        stop(server, log)
 
 
 def fetch(port, path, headers=None):

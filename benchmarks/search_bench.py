@@ -22,7 +22,6 @@ papers, 模型 most of them.
 import argparse
 import os
 import shutil
-import signal
 import socket
 import statistics
 import subprocess
@@ -37,6 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from servers import stop  # noqa: E402  (beside this script)
 from throwaway_db import settle, use_throwaway_database  # noqa: E402  (beside this script)
 
 QUERIES = {
@@ -160,13 +160,7 @@ def time_under_load(requests, clients, folder):
             ms = list(pool.map(fetch, range(requests)))
         return ms, requests / (time.perf_counter() - started)
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        log.close()
+        stop(server, log)
 
 
 def report(label, per_query, *, detail):
