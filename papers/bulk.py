@@ -167,3 +167,52 @@ def plan_for_hot_indexes():
     if is_postgresql():
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL random_page_cost = 1.1")
+
+
+# The site version's triggers (models.SiteVersion): the bump is an upsert, so a table emptied by a
+# test run's flush (TRUNCATE on PostgreSQL) gets its row back.
+SITE_VERSION_BUMP = (
+    "INSERT INTO papers_siteversion (id, version) VALUES (1, 1) "
+    "ON CONFLICT (id) DO UPDATE SET version = papers_siteversion.version + 1"
+)
+
+
+def watch_for_site_version(schema_editor, tables):
+    """Make every write to `tables` move the site version, in the writer's own transaction.
+
+    For migrations: a table whose rows a page or feed shows is listed in models.SITE_VERSION_TABLES
+    and watched by the migration that creates it. PostgreSQL fires once per statement; SQLite only
+    has row triggers (about a microsecond each), and drops them when a migration rebuilds the table,
+    so such a migration must call this again.
+    """
+    vendor = schema_editor.connection.vendor
+    if vendor == "postgresql":
+        schema_editor.execute(
+            "CREATE OR REPLACE FUNCTION papers_bump_site_version() RETURNS trigger LANGUAGE plpgsql AS "
+            f"$$ BEGIN {SITE_VERSION_BUMP}; RETURN NULL; END $$"
+        )
+        for table in tables:
+            schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_site_version ON {table}")
+            schema_editor.execute(
+                f"CREATE TRIGGER {table}_site_version AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE "
+                f"ON {table} FOR EACH STATEMENT EXECUTE FUNCTION papers_bump_site_version()"
+            )
+    elif vendor == "sqlite":
+        for table in tables:
+            for event in ("INSERT", "UPDATE", "DELETE"):
+                schema_editor.execute(
+                    f"CREATE TRIGGER IF NOT EXISTS {table}_site_version_{event.lower()} AFTER {event} "
+                    f"ON {table} BEGIN {SITE_VERSION_BUMP}; END"
+                )
+    else:
+        raise NotImplementedError(f"site version triggers exist for SQLite and PostgreSQL, not {vendor}")
+
+
+def unwatch_for_site_version(schema_editor, tables):
+    """Undo watch_for_site_version() for `tables` (a migration's reverse)."""
+    for table in tables:
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_site_version ON {table}")
+        else:
+            for event in ("insert", "update", "delete"):
+                schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_site_version_{event}")

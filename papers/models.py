@@ -587,6 +587,15 @@ class SearchEntry(models.Model):
         return f"search index of paper #{self.paper_id}"
 
 
+# The tables pages, feeds and searches are made of (the search index only changes with papers): each
+# has the triggers that move the site version (papers.bulk.watch_for_site_version), made by the
+# migration that created it or by 0012. A new table that pages show goes here and gets its triggers.
+SITE_VERSION_TABLES = [
+    "papers_paper", "papers_author", "papers_institution", "papers_area", "papers_digest",
+    "papers_digestentry", "papers_authorship", "papers_affiliation",
+]  # fmt: skip
+
+
 class SiteVersion(models.Model):
     """One row whose number moves with every write to the tables pages are made of.
 
