@@ -9,9 +9,10 @@ Needs wrk (`apt-get install wrk`). Uses a throwaway database: a temporary SQLite
 
 For each size it grows the corpus with `manage.py generate_corpus --append`, then starts the portal
 under gunicorn as production runs it (2 sync workers, DJANGO_DEBUG=0, a random secret key,
-collected static files) and, beside it, the ceiling: benchmarks/ceiling.py, a bare Django view
-rendering 25 fake papers from a list, under the same gunicorn and interpreter. For each page it
-measures, one page at a time and only on 127.0.0.1:
+collected static files), once with its page cache off (first views: every row but one) and once
+with it on (the "cached" row: a repeat view), and, beside them, the ceiling: benchmarks/ceiling.py,
+a bare Django view rendering 25 fake papers from a list, under the same gunicorn and interpreter.
+For each page it measures, one page at a time and only on 127.0.0.1:
 
 - req/s: `wrk -t2 -c16 -d<duration>s` (16 clients at once: both workers always busy);
 - the one-client median: 50 requests in a row, one at a time (what a reader waits);
@@ -52,8 +53,9 @@ WORKERS = 2
 WRK_THREADS = 2
 # Targets: a page's req/s as a share of the ceiling's (the 304 a multiple of it), the growth of
 # its one-client median from the smallest corpus to the largest, a worker's memory.
-LIST_SHARE, PAPER_SHARE, NOT_MODIFIED_TIMES = 0.5, 0.8, 5.0
+LIST_SHARE, PAPER_SHARE, NOT_MODIFIED_TIMES, CACHED_TIMES = 0.5, 0.8, 5.0, 3.0
 FLAT = 1.2
+UNCACHED = {"PORTAL_PAGE_CACHE": "0"}
 RSS_MB = 150
 
 
@@ -69,6 +71,8 @@ def pages(slug, deep_page, paper_id, etag):
         ("feed", "/feeds/latest.rss", {}, 200, LIST_SHARE),
         ("paper", f"/papers/{paper_id}/", {}, 200, PAPER_SHARE),
         ("feed 304", "/feeds/latest.rss", {"If-None-Match": etag}, 304, NOT_MODIFIED_TIMES),
+        # A repeat view from the page cache (the other rows are first views, the page cache off).
+        ("cached", f"/?area=CV&institution={urllib.parse.quote(slug)}", {}, 200, CACHED_TIMES),
     ]
 
 
@@ -82,13 +86,14 @@ def free_port():
 
 
 @contextmanager
-def gunicorn(app, port, log_path, *, chdir=ROOT):
-    """A gunicorn of WORKERS sync workers serving `app` on 127.0.0.1:port, stopped by its PID after."""
+def gunicorn(app, port, log_path, *, chdir=ROOT, env=None):
+    """A gunicorn of WORKERS sync workers serving `app` on 127.0.0.1:port, stopped by its PID after;
+    `env` holds environment variables to set for it."""
     log = open(log_path, "w")
     server = subprocess.Popen(
         [str(Path(sys.executable).parent / "gunicorn"), app, "--chdir", str(chdir),
          "--bind", f"127.0.0.1:{port}", "--workers", str(WORKERS), "--log-level", "warning"],
-        cwd=ROOT, env=os.environ.copy(), stdout=log, stderr=subprocess.STDOUT,
+        cwd=ROOT, env=os.environ | (env or {}), stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     try:
         deadline = time.monotonic() + 60
@@ -207,10 +212,13 @@ def run_size(label, size, generated_in, args, folder):
     slug, deep, paper_id = selection()
     connections.close_all()  # the servers hold their own; this process reads no more
     load = os.getloadavg()[0]
-    portal_port, ceiling_port = free_port(), free_port()
+    portal_port, cached_port, ceiling_port = free_port(), free_port(), free_port()
     rows = {}
     with (
-        gunicorn("portal.wsgi", portal_port, folder / "portal.log") as portal_pid,
+        # Pages are measured as a first view costs: this portal keeps no page in its page cache.
+        gunicorn("portal.wsgi", portal_port, folder / "portal.log", env=UNCACHED) as portal_pid,
+        # and a repeat view as readers get it: the page cache on (each worker's own, without REDIS_URL).
+        gunicorn("portal.wsgi", cached_port, folder / "cached.log"),
         gunicorn("ceiling:application", ceiling_port, folder / "ceiling.log", chdir=ROOT / "benchmarks"),
     ):
         rows["ceiling"] = measure(ceiling_port, "/", {}, 200, args) | {"paired": []}
@@ -221,7 +229,8 @@ def run_size(label, size, generated_in, args, folder):
             # from minute to minute, and a page is compared with the ceiling of the same minute.
             ceiling, _ = wrk(ceiling_port, "/", {}, duration=args.duration, connections=args.connections)
             rows["ceiling"]["paired"].append(ceiling)
-            rows[name] = measure(portal_port, path, request_headers, expected, args) | {
+            port = cached_port if name == "cached" else portal_port
+            rows[name] = measure(port, path, request_headers, expected, args) | {
                 "path": path,
                 "target": target,
                 "ceiling": ceiling,

@@ -68,7 +68,7 @@ class PageCacheMiddleware:
     def __call__(self, request):
         if not _anonymous_read(request):
             return self.get_response(request)
-        version = site_version()
+        version = site_version() if settings.PORTAL_PAGE_CACHE else None
         key = _key(request, version) if version is not None else None
         stored = cache.get(key) if key else None
         if stored is not None:

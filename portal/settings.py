@@ -293,6 +293,9 @@ FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.MemoryFileUploadHandler
 # Shown in feed titles; the tag authority makes feed item ids (tag URIs) unique to this portal and
 # must never change once readers have subscribed, or every item would look new.
 PORTAL_NAME = os.environ.get("PORTAL_NAME", "Paper digests")
+# Whole anonymous pages kept in the cache (papers.pagecache). Off only to measure what a first view
+# costs (benchmarks/page_bench.py); pages are still marked cacheable for proxies.
+PORTAL_PAGE_CACHE = env_bool("PORTAL_PAGE_CACHE", True)
 FEED_TAG_AUTHORITY = os.environ.get("PORTAL_FEED_TAG_AUTHORITY", "paper-portal.localhost")
 
 # Logs go to stdout, one line per request and per imported file (portal/logs.py): readable text, or
