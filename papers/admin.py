@@ -5,6 +5,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, OuterRef, Q
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
@@ -12,7 +13,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from . import curation
+from . import curation, duplicates
 from .forms import (
     ConfirmImportForm,
     DigestDateForm,
@@ -20,6 +21,7 @@ from .forms import (
     MergeForm,
     NamedEntityForm,
     PaperForm,
+    SuggestedMergeForm,
     sign_digests,
 )
 from .models import (
@@ -407,11 +409,56 @@ class NamedEntityAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/papers/merge.html", context)
 
 
+# Why the duplicates page proposes a pair (papers.duplicates' rules).
+DUPLICATE_REASONS = {
+    duplicates.SAME_NAME: _("the same name once case, punctuation and a leading “The” are ignored"),
+    duplicates.WORD_ORDER: _("“University of X” and “X University”"),
+    duplicates.ACRONYM: _("one is the acronym of the other"),
+    duplicates.KNOWN_SPELLING: _("both are known spellings of one institution"),
+}
+
+
 @admin.register(Institution)
 class InstitutionAdmin(NamedEntityAdmin):
     link_name = "affiliations"
     paper_filter = "institutions__id__exact"
     merge = staticmethod(curation.merge_institutions)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.duplicates_view)
+        return [path("duplicates/", view, name="papers_institution_duplicates"), *super().get_urls()]
+
+    def duplicates_view(self, request):
+        """Likely duplicates, most papers first, each merged only by a curator's click (a POST)."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        if request.method == "POST":
+            form = SuggestedMergeForm(request.POST, queryset=Institution.objects.all())
+            if form.is_valid():
+                keep, other = form.cleaned_data["keep"], form.cleaned_data["other"]
+                result = curation.merge_institutions(keep=keep, others=[other], user=request.user)
+                self.message_user(
+                    request,
+                    _("Merged “%(other)s” into “%(name)s”; %(papers)d papers now list it.")
+                    % {"other": other.name, "name": keep.name, "papers": result.papers},
+                )
+            else:
+                # Usually a second click, or another curator was faster: the pair is gone already.
+                self.message_user(
+                    request,
+                    _("Not merged: one of the two is already merged or no longer exists."),
+                    messages.WARNING,
+                )
+            return redirect(request.path)  # a reload never posts twice
+        request.current_app = self.admin_site.name
+        suggestions = curation.suggest_institution_merges()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Likely duplicate institutions"),
+            "opts": self.opts,
+            "rows": [(s, DUPLICATE_REASONS[s.reason]) for s in suggestions],
+        }
+        return TemplateResponse(request, "admin/papers/institution/duplicates.html", context)
 
 
 @admin.register(Author)

@@ -8,9 +8,11 @@ from dataclasses import dataclass
 
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from . import search
+from .duplicates import ACRONYM, as_acronym, likely_duplicates
 from .importing import import_digest, latest_digest_date, newest_appearance
 from .models import (
     TEXT_FIELDS,
@@ -18,6 +20,7 @@ from .models import (
     Authorship,
     Digest,
     DigestEntry,
+    Institution,
     Paper,
     Source,
     normalize_name,
@@ -144,6 +147,47 @@ def _merge(keep, others, link, fk, user):
         _log(user, [keep], CHANGE, f"Merged {names} into this one ({len(lists)} papers)")
         _log(user, others, CHANGE, f"Merged into “{keep.name}”")
     return MergeResult(kept=keep, merged=others, papers=len(lists))
+
+
+@dataclass
+class MergeSuggestion:
+    """Two canonical institutions that are likely one (papers.duplicates says why); `keep` is the one
+    a merge keeps unless the curator picks the other: the full name of an acronym, else the one with
+    more papers."""
+
+    keep: Institution
+    other: Institution
+    reason: str
+
+    @property
+    def papers(self):
+        return self.keep.paper_count + self.other.paper_count
+
+
+def suggest_institution_merges(*, known_spellings=()):
+    """Likely duplicates among canonical institutions, most papers first; nothing is merged here.
+
+    Two queries whatever the number of institutions; the rules index names in dicts (O(n)).
+    `known_spellings` is passed to papers.duplicates.likely_duplicates (a reference table's spellings).
+    """
+    rows = {
+        row.pk: row
+        for row in Institution.objects.canonical()
+        .annotate(paper_count=Count("affiliations"))
+        .only("pk", "name", "slug")
+        .order_by("pk")
+    }
+    suggestions = []
+    pairs = likely_duplicates({pk: row.name for pk, row in rows.items()}, known_spellings=known_spellings)
+    for pair in pairs:
+        a, b = rows[pair.first], rows[pair.second]
+        if pair.reason == ACRONYM:
+            keep, other = (b, a) if as_acronym(a.name) else (a, b)
+        else:
+            keep, other = sorted([a, b], key=lambda row: (-row.paper_count, row.pk))
+        suggestions.append(MergeSuggestion(keep=keep, other=other, reason=pair.reason))
+    suggestions.sort(key=lambda s: (-s.papers, s.keep.name, s.other.name))
+    return suggestions
 
 
 @transaction.atomic

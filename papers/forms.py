@@ -97,6 +97,23 @@ class MergeForm(forms.Form):
         return text % {"name": entity.name, "count": count}
 
 
+class SuggestedMergeForm(forms.Form):
+    """One click on the duplicates page: merge `other` into `keep`, both still canonical and two rows."""
+
+    keep = forms.ModelChoiceField(queryset=None)
+    other = forms.ModelChoiceField(queryset=None)
+
+    def __init__(self, *args, queryset, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["keep"].queryset = self.fields["other"].queryset = queryset.filter(merged_into=None)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("keep") is not None and data.get("keep") == data.get("other"):
+            raise forms.ValidationError(_("An institution cannot be merged into itself."))
+        return data
+
+
 class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 
