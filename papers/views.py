@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from .cleaning import strip_control_characters
+from .institution_stats import cached_institution_stats
 from .listing import feed_urls, paper_listing
 from .models import Area, Author, Digest, DigestEntry, Institution, Paper
 
@@ -39,12 +40,15 @@ def institution_detail(request, slug):
     if institution.merged_into_id:
         # Old URLs of a merged institution keep working.
         return redirect(institution.canonical(), permanent=True)
+    # The figures head the first page only; later pages are for reading further down the list.
+    first_page = request.GET.get("page") in (None, "", "1")
     return render_paper_list(
         request,
         fixed={"institution": [institution.slug]},
         feed=("institution", institution.slug),
         heading=institution,
         institution=institution,
+        institution_stats=cached_institution_stats(institution) if first_page else None,
     )
 
 

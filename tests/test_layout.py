@@ -11,6 +11,7 @@ PURE = [
     "papers/parsing.py",
     "papers/cleaning.py",
     "papers/duplicates.py",
+    "papers/charts.py",
     "papers/importing/rules.py",
     "papers/search/text.py",
     "papers/search/query.py",
