@@ -412,7 +412,7 @@ class NamedEntityAdmin(admin.ModelAdmin):
 # Why the duplicates page proposes a pair (papers.duplicates' rules).
 DUPLICATE_REASONS = {
     duplicates.SAME_NAME: _("the same name once case, punctuation and a leading “The” are ignored"),
-    duplicates.WORD_ORDER: _("“University of X” and “X University”"),
+    duplicates.WORD_ORDER: _("“University of X” and “X University” (sometimes two places: check)"),
     duplicates.ACRONYM: _("one is the acronym of the other"),
     duplicates.KNOWN_SPELLING: _("both are known spellings of one institution"),
 }

@@ -12,7 +12,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from . import search
-from .duplicates import ACRONYM, as_acronym, likely_duplicates
+from .duplicates import ACRONYM, WORD_ORDER, as_acronym, likely_duplicates
 from .importing import import_digest, latest_digest_date, newest_appearance
 from .models import (
     TEXT_FIELDS,
@@ -165,7 +165,8 @@ class MergeSuggestion:
 
 
 def suggest_institution_merges(*, known_spellings=()):
-    """Likely duplicates among canonical institutions, most papers first; nothing is merged here.
+    """Likely duplicates among canonical institutions, most papers first (word order alone last);
+    nothing is merged here.
 
     Two queries whatever the number of institutions; the rules index names in dicts (O(n)).
     `known_spellings` is passed to papers.duplicates.likely_duplicates (a reference table's spellings).
@@ -186,7 +187,9 @@ def suggest_institution_merges(*, known_spellings=()):
         else:
             keep, other = sorted([a, b], key=lambda row: (-row.paper_count, row.pk))
         suggestions.append(MergeSuggestion(keep=keep, other=other, reason=pair.reason))
-    suggestions.sort(key=lambda s: (-s.papers, s.keep.name, s.other.name))
+    # Word order alone is the weakest rule (University of Washington is not Washington University):
+    # its pairs come after the others, each group most papers first.
+    suggestions.sort(key=lambda s: (s.reason == WORD_ORDER, -s.papers, s.keep.name, s.other.name))
     return suggestions
 
 

@@ -97,11 +97,13 @@ def institution_stats(institution, *, months=MONTHS, co_affiliations=CO_AFFILIAT
     if newest is None:
         return InstitutionStats(None, None, [], [], 0, None, None, partners)
     window = month_window(min(newest, timezone.localdate()), months)
+    # A digest may be dated tomorrow (papers.importing): into next month, it waits for next month's chart.
+    after = month_window(window[-1].replace(day=28) + datetime.timedelta(days=4), 1)[0]
     # By day, not by month: a month function is a Python function per row on SQLite (TruncMonth),
     # and a day has few enough (area, day) groups (at most areas × 730) to add up here.
     grouped = (
         Paper.objects.published()
-        .filter(affiliations__institution=institution, listed_on__gte=window[0])
+        .filter(affiliations__institution=institution, listed_on__gte=window[0], listed_on__lt=after)
         .values("listed_on", "area__code", "area__name_en", "area__name_zh")
         .annotate(n=Count("id"))
         .order_by()

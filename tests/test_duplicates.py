@@ -300,3 +300,19 @@ def test_names_are_escaped_on_the_page(curator_client):
 def test_suggestions_read_in_constant_queries(django_assert_max_num_queries, spellings):
     with django_assert_max_num_queries(1):
         assert len(curation.suggest_institution_merges()) == 2
+
+
+@pytest.mark.django_db
+def test_word_order_pairs_come_after_the_stronger_rules(curator_client):
+    entries = [
+        Entry(f"T{i}", f"2301.{i:05d}", institutions=["University of Tokyo", "Tokyo University"])
+        for i in range(5)
+    ]
+    entries.append(Entry("C", "2301.00099", institutions=["CMU", "Carnegie Mellon University"]))
+    import_digest(daily_digest(entries), name="d.txt")
+    response = curator_client.get(DUPLICATES)
+    assert listed_pairs(response) == [
+        ("Carnegie Mellon University", "CMU"),
+        ("Tokyo University", "University of Tokyo"),
+    ]
+    assert "sometimes two places: check" in response.content.decode()

@@ -223,3 +223,14 @@ def test_kept_figures_change_with_any_write(months, django_assert_num_queries):
     assert cached_institution_stats(months).total == 5
     Paper.objects.filter(arxiv_id="2301.00077").update(is_published=False)  # a bulk write moves it too
     assert cached_institution_stats(months).total == 4
+
+
+def test_the_window_ends_today_when_a_digest_is_dated_ahead(months, monkeypatch):
+    import_digest(
+        daily_digest([Entry("Ahead", "2302.00077", area="RO", institutions=["Lab"])]), name="2023-02-01.txt"
+    )
+    monkeypatch.setattr("papers.institution_stats.timezone.localdate", lambda: datetime.date(2023, 1, 31))
+    stats = institution_stats(months)
+    assert stats.last_month == datetime.date(2023, 1, 1)
+    # Tomorrow's paper is in next month's chart, in neither the table nor the legend's totals yet.
+    assert stats.total == sum(s.total for s in stats.series) == 4
