@@ -61,7 +61,7 @@ def nice_ceiling(value, *, intervals=4):
 
 
 def stacked_bars(
-    columns, series, counts, *, width=480, height=180, left=32, top=8, bottom=22, gap=0.2, label_every=6
+    columns, series, counts, *, width=400, height=160, left=30, top=8, bottom=22, gap=0.2, label_every=6
 ):
     """Stacked bars: one column per entry of `columns`, one segment per entry of `series` with a count.
 
