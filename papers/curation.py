@@ -168,20 +168,25 @@ def suggest_institution_merges(*, known_spellings=()):
     """Likely duplicates among canonical institutions, most papers first (word order alone last);
     nothing is merged here.
 
-    Two queries whatever the number of institutions; the rules index names in dicts (O(n)).
+    Two queries whatever the number of institutions: the names (the rules index them in dicts, O(n)),
+    then the paper counts of the institutions in a pair only (affiliation_institution_idx), since
+    counting every institution's papers grows with the whole affiliation table.
     `known_spellings` is passed to papers.duplicates.likely_duplicates (a reference table's spellings).
     """
+    names = dict(Institution.objects.canonical().order_by("pk").values_list("pk", "name"))
+    pairs = likely_duplicates(names, known_spellings=known_spellings)
+    paired = {pk for pair in pairs for pk in (pair.first, pair.second)}
     rows = {
         row.pk: row
-        for row in Institution.objects.canonical()
+        for row in Institution.objects.filter(pk__in=paired)
         .annotate(paper_count=Count("affiliations"))
         .only("pk", "name", "slug")
-        .order_by("pk")
     }
     suggestions = []
-    pairs = likely_duplicates({pk: row.name for pk, row in rows.items()}, known_spellings=known_spellings)
     for pair in pairs:
-        a, b = rows[pair.first], rows[pair.second]
+        a, b = rows.get(pair.first), rows.get(pair.second)
+        if a is None or b is None:
+            continue  # deleted between the two queries
         if pair.reason == ACRONYM:
             keep, other = (b, a) if as_acronym(a.name) else (a, b)
         else:

@@ -298,7 +298,7 @@ def test_names_are_escaped_on_the_page(curator_client):
 
 @pytest.mark.django_db
 def test_suggestions_read_in_constant_queries(django_assert_max_num_queries, spellings):
-    with django_assert_max_num_queries(1):
+    with django_assert_max_num_queries(2):
         assert len(curation.suggest_institution_merges()) == 2
 
 
