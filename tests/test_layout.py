@@ -11,6 +11,7 @@ PURE = [
     "papers/parsing.py",
     "papers/cleaning.py",
     "papers/links.py",
+    "papers/math.py",
     "papers/importing/rules.py",
     "papers/search/text.py",
     "papers/search/query.py",
