@@ -70,6 +70,7 @@ def set_paper_links(*, paper, links):
     had = {link_rules.link_key(url): source for url, source in paper.links.values_list("url", "source")}
     wanted = {}
     for url, kind in links:
+        url = link_rules.clean(url) or url  # (the admin refuses what does not clean)
         wanted.setdefault(link_rules.link_key(url), (url, kind))  # one row per link, as imports fold them
     PaperLink.objects.filter(paper=paper).delete()
     PaperLink.objects.bulk_create(

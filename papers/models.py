@@ -518,8 +518,9 @@ class LinkKind(models.TextChoices):
 
 
 def validate_link_url(value):
-    """The importer's rule for a link (papers.links.clean), for a curator's: http(s) to a real host."""
-    if links.clean(value) != value:
+    """The importer's rule for a link (papers.links.clean), for a curator's: http(s) to a real host.
+    curation.set_paper_links stores the cleaned form (host in lower case, no trailing full stop)."""
+    if links.clean(value) is None:
         raise ValidationError(
             _("A link is an http:// or https:// address of a named host, with no user name or password."),
             code="invalid",

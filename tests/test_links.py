@@ -184,7 +184,7 @@ def test_a_curators_links_survive_the_next_import(curator_client):
     data = form_data(curator_client.get(change_url(paper)))
     data["links-1-DELETE"] = "on"  # the project page goes
     data["links-0-kind"] = LinkKind.CODE
-    data.update({"links-TOTAL_FORMS": "3", "links-2-position": "5", "links-2-url": "https://gitlab.com/a/c"})
+    data.update({"links-TOTAL_FORMS": "3", "links-2-position": "5", "links-2-url": "https://GitLab.com/a/c."})
     data["links-2-kind"] = LinkKind.CODE
 
     response = curator_client.post(change_url(paper), data)
