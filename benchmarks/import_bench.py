@@ -44,7 +44,10 @@ def synthetic_files(folder, *, entries, per_file, seed=7):
                     institutions=rng.sample(institutions, 2),
                     title_zh=f"中文标题{made}",
                     summary_zh="本文提出一种新的方法。" * 8,
-                    abstract_en=" ".join(rng.choices(words, k=180)) + f" ({made}).",
+                    # One abstract in five names its code, as real digests do (papers.links finds it).
+                    abstract_en=" ".join(rng.choices(words, k=180))
+                    + (f" Code: https://github.com/lab{made % 300}/repo{made}." if made % 5 == 0 else "")
+                    + f" ({made}).",
                 )
             )
         number += 1

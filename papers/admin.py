@@ -34,6 +34,7 @@ from .models import (
     DigestEntry,
     Institution,
     Paper,
+    PaperLink,
     Source,
 )
 
@@ -78,7 +79,7 @@ class ProvenanceFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         fields = [f"{f}_source" for f in TEXT_FIELDS]
         if self.value() == Source.CURATOR:
-            fields += ["authors_source", "institutions_source"]
+            fields += ["authors_source", "institutions_source", "links_source"]
         elif self.value() != Source.MACHINE_TRANSLATION:
             return queryset
         condition = Q()
@@ -169,6 +170,18 @@ class AffiliationInline(OrderedListInline):
     verbose_name_plural = _("institutions, in order")
 
 
+class PaperLinkInline(admin.TabularInline):
+    """Links, in order; saving any change makes the list the curator's (see save_formset)."""
+
+    model = PaperLink
+    fields = ["position", "url", "kind", "source"]
+    readonly_fields = ["source"]
+    extra = 0
+    ordering = ["position"]
+    verbose_name = _("link")
+    verbose_name_plural = _("code, project, data and model links, in order")
+
+
 class ReadOnlyInline(admin.TabularInline):
     extra = 0
     can_delete = False
@@ -220,6 +233,7 @@ class PaperAdmin(admin.ModelAdmin):
         *(f"{f}_source" for f in TEXT_FIELDS),
         "authors_source",
         "institutions_source",
+        "links_source",
         "listed_digest",
         "listed_on",
         "created_at",
@@ -235,13 +249,13 @@ class PaperAdmin(admin.ModelAdmin):
         (
             _("Authors and institutions"),
             {
-                "fields": [("authors_truncated", "authors_source"), "institutions_source"],
+                "fields": [("authors_truncated", "authors_source"), "institutions_source", "links_source"],
                 "description": _("Edit the lists below; an edited list is never replaced by an import."),
             },
         ),
         (_("Listing"), {"fields": [("listed_digest", "listed_on"), ("created_at", "updated_at")]}),
     ]
-    inlines = [AuthorshipInline, AffiliationInline, PaperEntryInline]
+    inlines = [AuthorshipInline, AffiliationInline, PaperLinkInline, PaperEntryInline]
     actions = ["publish", "hide", "feature", "unfeature"]
 
     def get_queryset(self, request):
@@ -276,6 +290,8 @@ class PaperAdmin(admin.ModelAdmin):
             Authorship: (curation.set_paper_authors, "author", "authors"),
             Affiliation: (curation.set_paper_institutions, "institution", "institutions"),
         }
+        if formset.model is PaperLink:
+            return self._save_links(form, formset)
         if formset.model not in setters:
             return super().save_formset(request, form, formset, change)
         setter, field, argument = setters[formset.model]
@@ -288,6 +304,17 @@ class PaperAdmin(admin.ModelAdmin):
                 if f.cleaned_data.get(field) and f not in formset.deleted_forms
             )
             setter(paper=form.instance, **{argument: [entity for *_order, entity in rows]})
+
+    def _save_links(self, form, formset):
+        # As for the lists above: rewritten whole, so two links can swap places or spellings.
+        formset.save(commit=False)
+        if formset.has_changed():
+            rows = sorted(
+                (f.cleaned_data.get("position") or 0, index, f.cleaned_data["url"], f.cleaned_data["kind"])
+                for index, f in enumerate(formset.forms)
+                if f.cleaned_data.get("url") and f not in formset.deleted_forms
+            )
+            curation.set_paper_links(paper=form.instance, links=[(url, kind) for *_order, url, kind in rows])
 
     @admin.action(description=_("Publish selected papers"), permissions=["change"])
     def publish(self, request, queryset):

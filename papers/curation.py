@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
+from . import links as link_rules
 from . import search
 from .duplicates import ACRONYM, WORD_ORDER, as_acronym, likely_duplicates
 from .importing import import_digest, latest_digest_date, newest_appearance
@@ -22,6 +23,7 @@ from .models import (
     DigestEntry,
     Institution,
     Paper,
+    PaperLink,
     Source,
     normalize_name,
     unique_slug,
@@ -62,6 +64,25 @@ def _replace_list(paper, entities, link, fk, source_field):
     setattr(paper, source_field, Source.CURATOR)
     paper.updated_at = timezone.now()
     Paper.objects.filter(pk=paper.pk).update(**{source_field: Source.CURATOR, "updated_at": paper.updated_at})
+
+
+@transaction.atomic
+def set_paper_links(*, paper, links):
+    """Replace a paper's links (url, kind pairs, in order) with a curator's; imports no longer touch
+    them. A link the paper had keeps its source; the others are the curator's."""
+    had = {link_rules.link_key(url): source for url, source in paper.links.values_list("url", "source")}
+    wanted = {}
+    for url, kind in links:
+        url = link_rules.clean(url) or url  # (the admin refuses what does not clean)
+        wanted.setdefault(link_rules.link_key(url), (url, kind))  # one row per link, as imports fold them
+    PaperLink.objects.filter(paper=paper).delete()
+    PaperLink.objects.bulk_create(
+        PaperLink(paper=paper, url=url, kind=kind, source=had.get(key, Source.CURATOR), position=i)
+        for i, (key, (url, kind)) in enumerate(wanted.items(), 1)
+    )
+    paper.links_source = Source.CURATOR
+    paper.updated_at = timezone.now()
+    Paper.objects.filter(pk=paper.pk).update(links_source=Source.CURATOR, updated_at=paper.updated_at)
 
 
 def set_published(*, papers, published, user=None):

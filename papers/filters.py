@@ -13,10 +13,22 @@ from django.core.exceptions import EmptyResultSet
 from django.db.models import Count, Max, Q
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
+from django_filters.widgets import BooleanWidget
 
 from . import search
 from .cleaning import has_control_characters
-from .models import Affiliation, Area, Author, Authorship, Digest, DigestEntry, Institution, Paper
+from .models import (
+    Affiliation,
+    Area,
+    Author,
+    Authorship,
+    Digest,
+    DigestEntry,
+    Institution,
+    LinkKind,
+    Paper,
+    PaperLink,
+)
 
 MAX_VALUES = 20  # per repeatable parameter; more is not a real reader's URL
 FACET_CACHE_SECONDS = 600
@@ -97,6 +109,10 @@ class PaperFilter(django_filters.FilterSet):
         method="filter_digest", queryset=Digest.objects.all(), label=_("Digest")
     )
     both = django_filters.BooleanFilter(method="filter_both", label=_("Has both languages"))
+    # ?has_code=1 (or true): the papers with a code link; the papers-with-code feed is this on a feed.
+    has_code = django_filters.BooleanFilter(
+        method="filter_has_code", widget=BooleanWidget, label=_("Has a code link")
+    )
 
     class Meta:
         model = Paper
@@ -129,6 +145,12 @@ class PaperFilter(django_filters.FilterSet):
             return queryset
         both = Q(abstract_en__isnull=False) & (Q(summary_zh__isnull=False) | Q(abstract_zh__isnull=False))
         return queryset.filter(both) if value else queryset.exclude(both)
+
+    def filter_has_code(self, queryset, name, value):
+        if value is None:
+            return queryset
+        with_code = Q(pk__in=PaperLink.objects.filter(kind=LinkKind.CODE).values("paper_id"))
+        return queryset.filter(with_code) if value else queryset.exclude(with_code)
 
     def filter_q(self, queryset, name, value):
         # Ranked best first; the lists order by date only when there is no query.

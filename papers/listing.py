@@ -31,6 +31,7 @@ class Listing:
     area_facets: list
     institution_facets: list
     both_toggle_url: str
+    has_code_toggle_url: str
     feeds: dict
     search_query: search.Query | None
     search_text: str  # the search box's value, as typed less what no text may hold
@@ -99,6 +100,9 @@ def paper_listing(params, *, fixed=None, list_url, feed=("latest", None), title=
             institution_facets(papers), "institution", query, key=lambda i: i.slug, base=list_url
         ),
         both_toggle_url=toggle_url(query, "both", [] if query.get("both") else ["true"], base=list_url),
+        has_code_toggle_url=toggle_url(
+            query, "has_code", [] if query.get("has_code") else ["true"], base=list_url
+        ),
         feeds=feed_urls(*feed, query={k: v for k, v in query.items() if k not in (fixed or {})}, title=title),
         search_query=search_query,
         search_text=strip_control_characters(data.get("q", "")),

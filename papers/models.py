@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
-from . import parsing
+from . import links, parsing
 from .cleaning import describe_control_characters, has_control_characters
 from .parsing import AREA_CODE, MAX_ARXIV_ID_LENGTH, MAX_NAME_LENGTH, MAX_REPOSTED_FROM_LENGTH, TEXT_FIELDS
 
@@ -220,7 +220,9 @@ class Digest(models.Model):
 
 
 # A paper's provenance columns: one per text field, and one per list (authors, institutions).
-PROVENANCE_FIELDS = (*(f"{f}_source" for f in TEXT_FIELDS), "authors_source", "institutions_source")
+PROVENANCE_FIELDS = (
+    *(f"{f}_source" for f in TEXT_FIELDS), "authors_source", "institutions_source", "links_source",
+)  # fmt: skip
 # Lists, feeds and searches (among equal ranks): newest digest first, then as the digest printed them.
 NEWEST_FIRST = ("-listed_on", "-listed_digest_id", "listed_position", "-id")
 
@@ -244,7 +246,11 @@ class PaperQuerySet(models.QuerySet):
         """Everything a paper card (templates/papers/includes/paper_card.html) shows, in a constant
         number of queries: the one definition, for lists, searches, feeds, a paper's page and (as
         `Prefetch("paper", queryset=Paper.objects.for_cards())`) a digest's entries."""
-        return self.select_related("area", "listed_digest").prefetch_related(*ordered_people())
+        return (
+            self.select_related("area", "listed_digest")
+            .prefetch_related(*ordered_people())
+            .annotate(code_url=first_code_url())
+        )
 
     def newest_first(self):
         return self.order_by(*NEWEST_FIRST)
@@ -276,6 +282,8 @@ class Paper(models.Model):
     # Author and institution lists have a provenance too, so an import never undoes a curator's list.
     authors_source = models.CharField(max_length=20, choices=Source.choices, blank=True)
     institutions_source = models.CharField(max_length=20, choices=Source.choices, blank=True)
+    # And so has the list of links (PaperLink): a curator's additions and removals stay.
+    links_source = models.CharField(max_length=20, choices=Source.choices, blank=True)
 
     authors = models.ManyToManyField(Author, through="Authorship", related_name="papers")
     authors_truncated = models.BooleanField(
@@ -501,6 +509,58 @@ class Affiliation(models.Model):
         return f"{self.position}. {self.institution}"
 
 
+class LinkKind(models.TextChoices):
+    # The values are papers.links' (pure, free of Django), as for DigestFormat and Section.
+    CODE = links.CODE, _("code")
+    PROJECT = links.PROJECT, _("project page")
+    DATA = links.DATA, _("data")
+    MODEL = links.MODEL, _("model")
+
+
+def validate_link_url(value):
+    """The importer's rule for a link (papers.links.clean), for a curator's: http(s) to a real host.
+    curation.set_paper_links stores the cleaned form (host in lower case, no trailing full stop)."""
+    if links.clean(value) is None:
+        raise ValidationError(
+            _("A link is an http:// or https:// address of a named host, with no user name or password."),
+            code="invalid",
+        )
+
+
+class PaperLink(models.Model):
+    """A code, project, data or model link of a paper: found in its texts by the importer
+    (papers.links), or given by a curator. The paper's links_source says whose the list is."""
+
+    # The unique (paper, url) covers lookups by paper.
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="links", db_index=False)
+    url = models.CharField(max_length=links.MAX_URL_LENGTH, validators=[validate_link_url])
+    kind = models.CharField(max_length=10, choices=LinkKind.choices)
+    # Where this link came from: a digest's text, or a curator who added it.
+    source = models.CharField(max_length=20, choices=Source.choices, default=Source.CURATOR, editable=False)
+    position = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["paper", "url"], name="paperlink_unique_url"),
+            one_of("kind", LinkKind, name="paperlink_kind_valid"),
+            one_of("source", Source, name="paperlink_source_valid"),
+        ]
+        indexes = [
+            # ?has_code=1: the papers with a code link, read from the index alone.
+            models.Index(fields=["kind", "paper"], name="paperlink_kind_idx"),
+        ]
+
+    def __str__(self):
+        return self.url
+
+
+def first_code_url():
+    """A paper's first code link, as a subquery: cards show it without a query of their own."""
+    code = PaperLink.objects.filter(paper=models.OuterRef("pk"), kind=LinkKind.CODE).order_by("position")
+    return models.Subquery(code.values("url")[:1])
+
+
 class Section(models.TextChoices):
     """Where in its digest an entry was printed."""
 
@@ -592,7 +652,7 @@ class SearchEntry(models.Model):
 # migration that created it or by 0012. A new table that pages show goes here and gets its triggers.
 SITE_VERSION_TABLES = [
     "papers_paper", "papers_author", "papers_institution", "papers_area", "papers_digest",
-    "papers_digestentry", "papers_authorship", "papers_affiliation",
+    "papers_digestentry", "papers_authorship", "papers_affiliation", "papers_paperlink",
 ]  # fmt: skip
 
 

@@ -78,7 +78,8 @@ def paper_detail(request, pk):
         .prefetch_related(
             Prefetch(
                 "entries", queryset=DigestEntry.objects.select_related("digest").order_by("digest__name")
-            )
+            ),
+            "links",
         )
     )
     paper = get_object_or_404(papers, pk=pk)

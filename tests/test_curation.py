@@ -356,6 +356,7 @@ def test_curators_group_has_exactly_the_permissions_curation_needs():
         "papers.delete_authorship",
         "papers.view_affiliation", "papers.change_affiliation", "papers.add_affiliation",
         "papers.delete_affiliation",
+        "papers.view_paperlink", "papers.change_paperlink", "papers.add_paperlink", "papers.delete_paperlink",
     }  # fmt: skip
 
 

@@ -12,6 +12,8 @@ PURE = [
     "papers/cleaning.py",
     "papers/duplicates.py",
     "papers/charts.py",
+    "papers/links.py",
+    "papers/math.py",
     "papers/importing/rules.py",
     "papers/search/text.py",
     "papers/search/query.py",

@@ -20,7 +20,13 @@ pytestmark = pytest.mark.django_db
 def two_digests():
     first = daily_digest(
         [
-            Entry("Vision at CMU", "2301.00001", area="CV", institutions=["CMU"]),
+            Entry(
+                "Vision at CMU",
+                "2301.00001",
+                area="CV",
+                institutions=["CMU"],
+                abstract_en="Code is at https://github.com/cmu/vision.",
+            ),
             Entry("Robots at MIT", "2301.00002", area="RO", institutions=["MIT"]),
         ]
     )
@@ -39,7 +45,7 @@ def public_urls():
         "/", "/search/?q=vision", "/?area=CV", f"/papers/{paper.pk}/", "/institutions/",
         f"/institutions/{cmu.slug}/", "/areas/CV/", "/digests/", f"/digests/{digest.pk}/", "/feeds/",
         "/feeds/latest.rss", "/feeds/latest.atom", f"/institutions/{cmu.slug}/feed.rss",
-        "/feeds/subscriptions.opml",
+        "/feeds/subscriptions.opml", "/?has_code=1", "/feeds/latest.rss?has_code=1",
     ]  # fmt: skip
 
 

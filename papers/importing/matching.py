@@ -20,6 +20,8 @@ class Slot:
     # paper's list was rewritten.
     people: dict = field(default_factory=dict)
     people_changed: bool = False
+    # The links the paper's texts give (papers.links), or None when a curator owns its list.
+    links: list | None = None
 
     def __post_init__(self):
         if self.paper is not None:

@@ -11,8 +11,8 @@ import json
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from .. import bulk, search
-from ..models import TEXT_FIELDS, Area, Digest, DigestEntry, Paper, Source
+from .. import bulk, links, search
+from ..models import TEXT_FIELDS, Area, Digest, DigestEntry, Paper, PaperLink, Source
 from . import rules
 from .matching import match_papers
 from .people import write_people
@@ -96,13 +96,15 @@ def _write(prepared, *, report, published_on):
         slot.merged = rules.merge(entries)
         _report_conflicts(slot, report)
         if slot.is_new:
+            slot.links = links.paper_links({name: slot.merged.value(name) for name in TEXT_FIELDS})
             new_slots.append(slot)
-        elif _apply(slot.paper, slot.merged, areas):
+        elif _apply(slot, areas):
             changed.append(slot.paper)
 
     now = timezone.now()
     _insert_papers(new_slots, areas=areas, now=now)
     bulk.insert(DigestEntry, _ENTRY_COLUMNS, [_entry_row(e, s.paper_id) for s in slots for e in s.entries])
+    _write_links(slots)
 
     entities = write_people(slots, prepared)
     list_changed = [s.paper for s in slots if not s.is_new and s.people_changed]
@@ -151,6 +153,7 @@ def _index_row(slot, entities):
 _PAPER_FIELDS = [
     "arxiv_id", "area", "authors_truncated", "listed_digest", "listed_on", "listed_position",
     *TEXT_FIELDS, *(f"{f}_source" for f in TEXT_FIELDS), "authors_source", "institutions_source",
+    "links_source",
 ]  # fmt: skip
 
 
@@ -213,8 +216,12 @@ def _existing_entries(paper_ids):
     return entries
 
 
-def _apply(paper, merged, areas):
-    """Set the digest-derived values on a paper, leaving curated fields alone. True if anything changed."""
+def _apply(slot, areas):
+    """Set the digest-derived values on a paper, leaving curated fields alone. True if anything changed.
+
+    Also sets the slot's links: those of the texts the paper now keeps (a curator's text included),
+    or None when a curator owns the paper's list of links."""
+    paper, merged = slot.paper, slot.merged
     before = {f: getattr(paper, f) for f in _PAPER_FIELDS if f != "area"} | {"area": paper.area_id}
     values = _from_digests(merged)
     for name in TEXT_FIELDS:
@@ -230,6 +237,9 @@ def _apply(paper, merged, areas):
         paper.authors_source = values["authors_source"]
     if paper.institutions_source != Source.CURATOR:
         paper.institutions_source = values["institutions_source"]
+    if paper.links_source != Source.CURATOR:
+        slot.links = links.paper_links({name: getattr(paper, name) for name in TEXT_FIELDS})
+        paper.links_source = Source.DIGEST if slot.links else ""
     digest, position = merged.listed.digest, merged.listed.position
     paper.listed_digest, paper.listed_on, paper.listed_position = digest, digest.published_on, position
     after = {f: getattr(paper, f) for f in _PAPER_FIELDS if f != "area"} | {"area": paper.area_id}
@@ -237,6 +247,29 @@ def _apply(paper, merged, areas):
         before["listed_digest"] = before["listed_digest"].pk
     after["listed_digest"] = digest.pk
     return before != after
+
+
+_LINK_COLUMNS = ("paper_id", "url", "kind", "source", "position")
+
+
+def _write_links(slots):
+    """Write the link lists the digests own: new papers', and existing papers' that differ from what
+    their texts now give. A curator's list (slot.links is None) is left alone."""
+    owned = [s for s in slots if s.links is not None]
+    existing = [s.paper_id for s in owned if not s.is_new]
+    current = {}
+    rows = bulk.select_in(PaperLink, ("paper_id", "position", "url", "kind"), "paper_id", existing)
+    for paper_id, _position, url, kind in sorted(rows):
+        current.setdefault(paper_id, []).append((url, kind))
+    rewrite = [
+        s for s in owned if s.is_new or current.get(s.paper_id, []) != [(x.url, x.kind) for x in s.links]
+    ]
+    bulk.delete_in(PaperLink, "paper_id", [s.paper_id for s in rewrite if not s.is_new])
+    bulk.insert(
+        PaperLink,
+        _LINK_COLUMNS,
+        [(s.paper_id, x.url, x.kind, Source.DIGEST, i) for s in rewrite for i, x in enumerate(s.links, 1)],
+    )
 
 
 def _insert_papers(slots, *, areas, now):
@@ -262,6 +295,7 @@ def _insert_papers(slots, *, areas, now):
         merged = slot.merged
         assert merged.listed.digest is digest  # a new paper's newest entry is in this file
         row.update(_from_digests(merged))
+        row["links_source"] = Source.DIGEST if slot.links else ""
         row["arxiv_id"] = merged.arxiv_id
         row["area_id"] = areas[merged.area_code].pk if merged.area_code else None
         row["listed_position"] = merged.listed.position

@@ -19,7 +19,7 @@ from django.db.models import F, FloatField, Value
 from ..models import NEWEST_FIRST, Paper, SearchEntry
 from . import backends
 from .backends import IndexColumn, backend
-from .highlight import highlight, snippet
+from .highlight import highlight, snippet, snippet_start
 from .index import (
     index_new_papers,
     names_with_aliases,
@@ -34,7 +34,8 @@ from .text import arxiv_id, index_text, paper_columns
 __all__ = [
     "MAX_QUERY_LENGTH", "Query", "Term", "arxiv_id", "arxiv_paper", "highlight",
     "in_order", "index_new_papers", "index_text", "names_with_aliases", "paper_columns", "papers", "parse",
-    "reindex_all", "reindex_entity", "reindex_papers", "search", "snippet", "unindex_papers",
+    "reindex_all", "reindex_entity", "reindex_papers", "search", "snippet", "snippet_start",
+    "unindex_papers",
 ]  # fmt: skip
 
 def search(queryset, text):

@@ -57,11 +57,16 @@ def highlight(text, query, *, start=0):
 def snippet(text, query, *, before=60):
     """Like highlight(), but starting shortly before the first match when that is far into the text."""
     text = text or ""
+    start = snippet_start(text, query, before=before)
+    return ("…" if start else "") + highlight(text, query, start=start)
+
+
+def snippet_start(text, query, *, before=60):
+    """Where snippet() starts `text`: 0, or shortly before the first match when that is far in."""
     pattern = query.highlighter if query else None
     match = pattern.search(text) if pattern else None
     if match is None or match.start() <= before * 2:
-        return highlight(text, query)
+        return 0
     start = match.start() - before
     space = text.find(" ", start, match.start())
-    start = space + 1 if space != -1 and not CJK_CHAR.match(text[match.start()]) else start
-    return "…" + highlight(text, query, start=start)
+    return space + 1 if space != -1 and not CJK_CHAR.match(text[match.start()]) else start
