@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import converters, views  # noqa: F401  (importing converters registers area_code, unicode_slug, row_id)
+from . import converters, views  # noqa: F401  (importing converters registers them)
 from .feeds import PaperAtomFeed, PaperFeed
 
 rss, atom = PaperFeed(), PaperAtomFeed()
@@ -17,6 +17,17 @@ urlpatterns = [
     path("authors/<unicode_slug:slug>/", views.author_detail, name="author"),
     path("digests/", views.digest_list, name="digests"),
     path("digests/<row_id:pk>/", views.digest_detail, name="digest"),
+    # Each list's .bib and .ris downloads: the page's path + papers.<format>, with the page's query.
+    path("papers.<export_format:fmt>", views.paper_list, name="list_export"),
+    path("search/papers.<export_format:fmt>", views.search, name="search_export"),
+    path("areas/<area_code:code>/papers.<export_format:fmt>", views.area_detail, name="area_export"),
+    path(
+        "institutions/<unicode_slug:slug>/papers.<export_format:fmt>",
+        views.institution_detail,
+        name="institution_export",
+    ),
+    path("authors/<unicode_slug:slug>/papers.<export_format:fmt>", views.author_detail, name="author_export"),
+    path("digests/<row_id:pk>/papers.<export_format:fmt>", views.digest_detail, name="digest_export"),
     path("feeds/", views.feed_index, name="feeds"),
     path("feeds/subscriptions.opml", views.feed_opml, name="feeds_opml"),
     path("feeds/latest.rss", rss, name="latest_rss"),

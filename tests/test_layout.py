@@ -10,6 +10,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PURE = [
     "papers/parsing.py",
     "papers/cleaning.py",
+    "papers/citations.py",
     "papers/importing/rules.py",
     "papers/search/text.py",
     "papers/search/query.py",
