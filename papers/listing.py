@@ -144,10 +144,11 @@ def with_query(url, query):
 
 
 def feed_urls(kind, key, *, query, title):
-    """The RSS and Atom URLs of the feed that shows what the page shows, for autodiscovery links."""
+    """The RSS, Atom and JSON Feed URLs of the feed that shows what the page shows, for autodiscovery."""
     args = [key] if key is not None else []
     return {
         "title": str(title),
         "rss": with_query(reverse(f"papers:{kind}_rss", args=args), query),
         "atom": with_query(reverse(f"papers:{kind}_atom", args=args), query),
+        "json": with_query(reverse(f"papers:{kind}_json", args=args), query),
     }

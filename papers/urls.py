@@ -1,9 +1,9 @@
 from django.urls import path
 
 from . import converters, views  # noqa: F401  (importing converters registers them)
-from .feeds import PaperAtomFeed, PaperFeed
+from .feeds import PaperAtomFeed, PaperFeed, PaperJsonFeed
 
-rss, atom = PaperFeed(), PaperAtomFeed()
+rss, atom, json_feed = PaperFeed(), PaperAtomFeed(), PaperJsonFeed()
 
 app_name = "papers"
 
@@ -32,12 +32,22 @@ urlpatterns = [
     path("feeds/subscriptions.opml", views.feed_opml, name="feeds_opml"),
     path("feeds/latest.rss", rss, name="latest_rss"),
     path("feeds/latest.atom", atom, name="latest_atom"),
+    path("feeds/latest.json", json_feed, name="latest_json"),
     path("areas/<area_code:key>/feed.rss", rss, {"kind": "area"}, name="area_rss"),
     path("areas/<area_code:key>/feed.atom", atom, {"kind": "area"}, name="area_atom"),
+    path("areas/<area_code:key>/feed.json", json_feed, {"kind": "area"}, name="area_json"),
     path("institutions/<unicode_slug:key>/feed.rss", rss, {"kind": "institution"}, name="institution_rss"),
     path("institutions/<unicode_slug:key>/feed.atom", atom, {"kind": "institution"}, name="institution_atom"),
+    path(
+        "institutions/<unicode_slug:key>/feed.json",
+        json_feed,
+        {"kind": "institution"},
+        name="institution_json",
+    ),
     path("authors/<unicode_slug:key>/feed.rss", rss, {"kind": "author"}, name="author_rss"),
     path("authors/<unicode_slug:key>/feed.atom", atom, {"kind": "author"}, name="author_atom"),
+    path("authors/<unicode_slug:key>/feed.json", json_feed, {"kind": "author"}, name="author_json"),
     path("digests/<row_id:key>/feed.rss", rss, {"kind": "digest"}, name="digest_rss"),
     path("digests/<row_id:key>/feed.atom", atom, {"kind": "digest"}, name="digest_atom"),
+    path("digests/<row_id:key>/feed.json", json_feed, {"kind": "digest"}, name="digest_json"),
 ]

@@ -39,7 +39,7 @@ def public_urls():
         "/", "/search/?q=vision", "/?area=CV", f"/papers/{paper.pk}/", "/institutions/",
         f"/institutions/{cmu.slug}/", "/areas/CV/", "/digests/", f"/digests/{digest.pk}/", "/feeds/",
         "/feeds/latest.rss", "/feeds/latest.atom", f"/institutions/{cmu.slug}/feed.rss",
-        "/feeds/subscriptions.opml", "/papers.bib?area=CV",
+        "/feeds/subscriptions.opml", "/feeds/latest.json", "/papers.bib?area=CV",
         f"/institutions/{cmu.slug}/papers.ris", f"/digests/{digest.pk}/papers.bib",
     ]  # fmt: skip
 
