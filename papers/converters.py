@@ -49,7 +49,20 @@ class RowIdConverter:
         return str(value)
 
 
+class ExportFormatConverter:
+    """A citation download's format (papers.downloads.FORMATS)."""
+
+    regex = "bib|ris"
+
+    def to_python(self, value):
+        return value
+
+    def to_url(self, value):
+        return value
+
+
 # Names of their own: Django deprecates replacing its built-in `slug` (ASCII only) and friends.
 register_converter(AreaCodeConverter, "area_code")
 register_converter(SlugConverter, "unicode_slug")
 register_converter(RowIdConverter, "row_id")
+register_converter(ExportFormatConverter, "export_format")

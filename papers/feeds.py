@@ -1,4 +1,4 @@
-"""RSS 2.0 and Atom feeds for every paper list, built on Django's syndication framework.
+"""RSS 2.0, Atom and JSON Feed 1.1 feeds for every paper list, built on Django's syndication framework.
 
 A feed is a list page's selection: its fixed facet (area, institution, author, digest, from the
 URL) plus the same query parameters the page takes, read by the shared PaperFilter. Readers poll
@@ -8,6 +8,7 @@ any feed is built, and a feed's bytes depend only on its papers (no build time t
 
 import datetime
 import hashlib
+import json
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -17,13 +18,13 @@ from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.cache import get_conditional_response
-from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
+from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed, SyndicationFeed
 from django.utils.http import http_date
 
 from .cleaning import strip_control_characters
 from .filters import PaperFilter
 from .listing import with_query
-from .models import Affiliation, Area, Author, Authorship, Digest, DigestEntry, Institution, Paper
+from .models import Affiliation, Area, Author, Authorship, Digest, DigestEntry, Institution, Paper, Source
 
 MAX_ITEMS = 50
 EPOCH = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
@@ -82,6 +83,7 @@ class Selection:
     page_url: str
     base: object  # Paper queryset with the URL's fixed facet applied
     query: dict = field(default_factory=dict)  # the request's query parameters
+    feed_url: str = ""  # the feed's own path and query
 
     def papers(self):
         filterset = PaperFilter(self.query, queryset=self.base.published())
@@ -147,7 +149,8 @@ def selection_for(request, kind, key=None):
     query = request.GET.copy()
     query.pop("page", None)
     base = FACETS[kind].papers(key) if kind in FACETS else Paper.objects.all()
-    return Selection(title="", page_url="", base=base, query=query)
+    feed_url = with_query(request.path, list(query.lists()))
+    return Selection(title="", page_url="", base=base, query=query, feed_url=feed_url)
 
 
 def describe(selection, kind, key):
@@ -225,6 +228,82 @@ class PaperFeed(Feed):
 class PaperAtomFeed(PaperFeed):
     feed_type = StableAtomFeed
     subtitle = PaperFeed.description
+
+
+class JsonFeed(SyndicationFeed):
+    """JSON Feed 1.1 (https://www.jsonfeed.org/version/1.1/) from the items the other feeds get.
+
+    Items carry the same ids, links and dates as RSS and Atom, the same HTML as Atom's <content>,
+    and a plain-text body (PaperJsonFeed.item_extra_kwargs) for scripts that want no markup.
+    """
+
+    content_type = "application/feed+json; charset=utf-8"
+
+    def latest_post_date(self):
+        return self.feed.get("last_modified") or EPOCH
+
+    def write(self, outfile, encoding):
+        feed = {
+            "version": "https://jsonfeed.org/version/1.1",
+            "title": self.feed["title"],
+            "home_page_url": self.feed["link"],
+            "feed_url": self.feed["feed_url"],
+            "description": self.feed["description"],
+            "items": [self.item(item) for item in self.items],
+        }
+        text = json.dumps(feed, ensure_ascii=False, indent=1)
+        # The same JSON, with < > & as escapes: a script that pastes it into a page injects nothing.
+        outfile.write(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+
+    @staticmethod
+    def item(item):
+        entry = {
+            "id": item["unique_id"],
+            "url": item["link"],
+            "external_url": item.get("external_url"),
+            "title": item["title"],
+            "content_html": item["description"],
+            "content_text": item.get("content_text"),
+            "date_published": item["pubdate"].isoformat() if item["pubdate"] else None,
+            "date_modified": item["updateddate"].isoformat() if item["updateddate"] else None,
+            "authors": [{"name": name} for name in item.get("author_names", [])] or None,
+            "tags": item["categories"] or None,
+        }
+        return {key: value for key, value in entry.items() if value is not None}
+
+
+class PaperJsonFeed(PaperFeed):
+    feed_type = JsonFeed
+
+    def feed_url(self, selection):
+        return selection.feed_url
+
+    def item_extra_kwargs(self, paper):
+        return {
+            "content_text": plain_text(paper),
+            "author_names": [a.name for a in paper.ordered_authors()],
+            "external_url": paper.arxiv_abs_url,
+        }
+
+
+def plain_text(paper):
+    """A feed item's body as text: what paper_description.html shows, in the same order, no markup."""
+    parts = []
+    if paper.title_en and paper.title_zh:
+        parts.append(paper.title_zh)
+    if chinese := paper.summary_zh or paper.abstract_zh:
+        source = paper.summary_zh_source if paper.summary_zh else paper.abstract_zh_source
+        machine = " (machine translation / 机器翻译)" if source == Source.MACHINE_TRANSLATION else ""
+        parts += [f"中文{machine}:", chinese]
+        if paper.summary_zh and paper.abstract_zh:
+            parts.append(paper.abstract_zh)
+    if paper.abstract_en:
+        parts += ["English:", paper.abstract_en]
+    if institutions := paper.ordered_institutions():
+        parts.append("Institutions / 机构: " + "; ".join(i.name for i in institutions))
+    if paper.arxiv_id:
+        parts.append(f"arXiv: {paper.arxiv_abs_url} · PDF: {paper.arxiv_pdf_url}")
+    return "\n\n".join(parts)
 
 
 def conditional(request, selection, respond):

@@ -63,10 +63,8 @@ def paper_listing(params, *, fixed=None, list_url, feed=("latest", None), title=
     `feed` names the feed that mirrors the page (its kind and key), which keeps the same query;
     `list_url` is where facet links go (the page itself, or /search/).
     """
-    data = params.copy()
-    for key, value in (fixed or {}).items():
-        data.setlist(key, value if isinstance(value, list) else [value])
-    filterset = PaperFilter(data, queryset=Paper.objects.published())
+    filterset = page_filterset(params, fixed)
+    data = filterset.data
     search_query = filterset.search_query()
     if search_query is not None and (paper := search.arxiv_paper(search_query.text)):
         return paper  # an arXiv id (2305.18290, arXiv:…v2, its URL) jumps to the paper
@@ -111,6 +109,22 @@ def paper_listing(params, *, fixed=None, list_url, feed=("latest", None), title=
     )
 
 
+def page_filterset(params, fixed=None):
+    """The PaperFilter of a list page: its query parameters, with its URL's fixed facet over them."""
+    data = params.copy()
+    for key, value in (fixed or {}).items():
+        data.setlist(key, value if isinstance(value, list) else [value])
+    return PaperFilter(data, queryset=Paper.objects.published())
+
+
+def listed_papers(params, *, fixed=None):
+    """Every paper a list page shows, across all its pages, in its order: best first for a search
+    (at most search.backends.RESULT_LIMIT), else newest first. Downloads of the page read this."""
+    filterset = page_filterset(params, fixed)
+    papers = filterset.qs
+    return papers if filterset.search_query() is not None else papers.newest_first()
+
+
 def facet_links(items, name, query, *, key, base):
     """Each facet item with the URL that adds it to, or removes it from, the current selection."""
     selected = set(query.get(name, []))
@@ -134,10 +148,11 @@ def with_query(url, query):
 
 
 def feed_urls(kind, key, *, query, title):
-    """The RSS and Atom URLs of the feed that shows what the page shows, for autodiscovery links."""
+    """The RSS, Atom and JSON Feed URLs of the feed that shows what the page shows, for autodiscovery."""
     args = [key] if key is not None else []
     return {
         "title": str(title),
         "rss": with_query(reverse(f"papers:{kind}_rss", args=args), query),
         "atom": with_query(reverse(f"papers:{kind}_atom", args=args), query),
+        "json": with_query(reverse(f"papers:{kind}_json", args=args), query),
     }

@@ -412,26 +412,6 @@ class Paper(models.Model):
     def arxiv_pdf_url(self):
         return f"https://arxiv.org/pdf/{self.arxiv_id}" if self.arxiv_id else None
 
-    def bibtex(self):
-        """A BibTeX entry for papers with an arXiv id (arXiv's own @misc style), else None."""
-        if not self.arxiv_id:
-            return None
-        fields = [
-            ("title", self.title_en or self.title_zh or self.excerpt),
-            (
-                "author",
-                " and ".join(a.name for a in self.ordered_authors())
-                + (" and others" if self.authors_truncated else ""),
-            ),
-            ("year", arxiv_year(self.arxiv_id)),
-            ("eprint", self.arxiv_id),
-            ("archivePrefix", "arXiv"),
-            ("primaryClass", ARXIV_CLASSES.get(self.area.code) if self.area else None),
-            ("url", self.arxiv_abs_url),
-        ]
-        body = ",\n".join(f"  {key} = {{{bibtex_escape(value)}}}" for key, value in fields if value)
-        return f"@misc{{arxiv:{self.arxiv_id},\n{body}\n}}"
-
     def provenance(self):
         """Field name → source, for every text field that has one."""
         return {f: getattr(self, f"{f}_source") for f in TEXT_FIELDS if getattr(self, f"{f}_source")}
@@ -442,23 +422,6 @@ class Paper(models.Model):
 
     def ordered_institutions(self):
         return [a.institution for a in self.affiliations.all()]
-
-
-ARXIV_CLASSES = {"LG": "cs.LG", "CV": "cs.CV", "CL": "cs.CL", "AS": "eess.AS", "RO": "cs.RO"}
-
-
-def arxiv_year(arxiv_id):
-    """2209.10655 → 2022; cs/0112017 → 2001 (the id starts with YYMM)."""
-    digits = arxiv_id.rsplit("/", 1)[-1][:2]
-    if not digits.isdigit():
-        return None
-    year = int(digits)
-    return str(1900 + year if year >= 91 else 2000 + year)
-
-
-def bibtex_escape(value):
-    # Unbalanced braces would break the entry; BibTeX has no escape for them, so they go.
-    return str(value).replace("{", "").replace("}", "").replace("\\", "")
 
 
 def shorten(text, width=80):

@@ -9,39 +9,46 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from . import citations
 from .cleaning import strip_control_characters
+from .downloads import EXPORT_LIMIT, citation_response, digest_papers, download_urls, record
 from .institution_stats import cached_institution_stats
-from .listing import feed_urls, paper_listing
+from .listing import feed_urls, listed_papers, paper_listing
 from .models import Area, Author, Digest, DigestEntry, Institution, Paper
 
+# Every list page takes `fmt` ("bib", "ris") from its download URL (<page>papers.<fmt>, papers.urls):
+# the download is then the page's own selection, found by the same lookups, as a file.
 
-def paper_list(request):
-    return render_paper_list(request, heading=_("Latest papers"))
+
+def paper_list(request, fmt=None):
+    return render_paper_list(request, heading=_("Latest papers"), fmt=fmt)
 
 
-def search(request):
+def search(request, fmt=None):
     """/search/?q=…: the paper list with a search form, and help on what can be searched when q is empty."""
     return render_paper_list(
-        request, heading=_("Search"), list_url=reverse("papers:search"), search_page=True
+        request, heading=_("Search"), list_url=reverse("papers:search"), search_page=True, fmt=fmt
     )
 
 
-def area_detail(request, code):
+def area_detail(request, code, fmt=None):
     area = get_object_or_404(Area, code=code.upper())
-    if code != area.code:
+    if code != area.code and fmt is None:
         return redirect(area, permanent=True)
     return render_paper_list(
-        request, fixed={"area": [area.code]}, feed=("area", area.code), heading=area, area=area
+        request, fixed={"area": [area.code]}, feed=("area", area.code), heading=area, area=area, fmt=fmt
     )
 
 
-def institution_detail(request, slug):
+def institution_detail(request, slug, fmt=None):
     institution = get_object_or_404(Institution, slug=slug)
     if institution.merged_into_id:
-        # Old URLs of a merged institution keep working.
-        return redirect(institution.canonical(), permanent=True)
-    # The figures head the first page only; later pages are for reading further down the list.
-    first_page = request.GET.get("page") in (None, "", "1")
+        # Old URLs of a merged institution keep working (a download serves the kept one's papers).
+        if fmt is None:
+            return redirect(institution.canonical(), permanent=True)
+        institution = institution.canonical()
+    # The figures head the first page only (and no download); later pages are for reading further down.
+    first_page = fmt is None and request.GET.get("page") in (None, "", "1")
     return render_paper_list(
         request,
         fixed={"institution": [institution.slug]},
@@ -49,26 +56,55 @@ def institution_detail(request, slug):
         heading=institution,
         institution=institution,
         institution_stats=cached_institution_stats(institution) if first_page else None,
+        fmt=fmt,
     )
 
 
-def author_detail(request, slug):
+def author_detail(request, slug, fmt=None):
     author = get_object_or_404(Author, slug=slug)
     if author.merged_into_id:
-        return redirect(author.canonical(), permanent=True)
+        if fmt is None:
+            return redirect(author.canonical(), permanent=True)
+        author = author.canonical()
     return render_paper_list(
-        request, fixed={"author": author.slug}, feed=("author", author.slug), heading=author, author=author
+        request,
+        fixed={"author": author.slug},
+        feed=("author", author.slug),
+        heading=author,
+        author=author,
+        fmt=fmt,
     )
 
 
-def render_paper_list(request, *, fixed=None, feed=("latest", None), heading, list_url=None, **context):
-    """The paper list behind /, the facet pages and search; `fixed` and `feed` as in paper_listing()."""
+def render_paper_list(
+    request, *, fixed=None, feed=("latest", None), heading, list_url=None, fmt=None, **context
+):
+    """The paper list behind /, the facet pages and search; `fixed` and `feed` as in paper_listing().
+
+    With `fmt`, the download of all the page's papers instead (papers.downloads).
+    """
+    if fmt is not None:
+        name = "-".join(str(part) for part in ("papers", *feed) if part is not None)
+        return citation_response(request, listed_papers(request.GET, fixed=fixed), fmt, name)
     listing = paper_listing(
         request.GET, fixed=fixed, list_url=list_url or reverse("papers:list"), feed=feed, title=heading
     )
     if isinstance(listing, Paper):
         return redirect(listing)
-    return render(request, "papers/paper_list.html", {**context, "heading": heading, **listing.context()})
+    downloads = download_urls(
+        request.path, {k: v for k, v in listing.query.items() if k not in (fixed or {})}
+    )
+    return render(
+        request,
+        "papers/paper_list.html",
+        {
+            **context,
+            "heading": heading,
+            **listing.context(),
+            "downloads": downloads,
+            "export_limit": EXPORT_LIMIT,
+        },
+    )
 
 
 def paper_detail(request, pk):
@@ -83,7 +119,14 @@ def paper_detail(request, pk):
         )
     )
     paper = get_object_or_404(papers, pk=pk)
-    return render(request, "papers/paper_detail.html", {"paper": paper})
+    cited = record(paper, request)
+    context = {
+        "paper": paper,
+        # A snippet to paste, so without the abstract the page shows anyway; only papers on arXiv.
+        "bibtex": citations.bibtex_entry(cited, abstract=False) if paper.arxiv_id else None,
+        "citation_tags": citations.highwire_tags(cited),
+    }
+    return render(request, "papers/paper_detail.html", context)
 
 
 def institution_list(request):
@@ -96,17 +139,23 @@ def digest_list(request):
     return render(request, "papers/digest_list.html", {"page": page})
 
 
-def digest_detail(request, pk):
+def digest_detail(request, pk, fmt=None):
     digest = get_object_or_404(Digest, pk=pk)
+    if fmt is not None:
+        return citation_response(request, digest_papers(digest), fmt, f"digest-{digest.pk}")
     entries = (
         digest.entries.filter(paper__is_published=True)
         .prefetch_related(Prefetch("paper", queryset=Paper.objects.for_cards()))
         .order_by("position")
     )
-    feeds = feed_urls("digest", digest.pk, query={}, title=digest.name)
-    return render(
-        request, "papers/digest_detail.html", {"digest": digest, "entries": entries, "feeds": feeds}
-    )
+    context = {
+        "digest": digest,
+        "entries": entries,
+        "feeds": feed_urls("digest", digest.pk, query={}, title=digest.name),
+        "downloads": download_urls(request.path, {}),
+        "export_limit": EXPORT_LIMIT,
+    }
+    return render(request, "papers/digest_detail.html", context)
 
 
 def institutions_with_counts():

@@ -14,6 +14,7 @@ PURE = [
     "papers/charts.py",
     "papers/links.py",
     "papers/math.py",
+    "papers/citations.py",
     "papers/importing/rules.py",
     "papers/search/text.py",
     "papers/search/query.py",

@@ -45,7 +45,8 @@ def public_urls():
         "/", "/search/?q=vision", "/?area=CV", f"/papers/{paper.pk}/", "/institutions/",
         f"/institutions/{cmu.slug}/", "/areas/CV/", "/digests/", f"/digests/{digest.pk}/", "/feeds/",
         "/feeds/latest.rss", "/feeds/latest.atom", f"/institutions/{cmu.slug}/feed.rss",
-        "/feeds/subscriptions.opml", "/?has_code=1", "/feeds/latest.rss?has_code=1",
+        "/feeds/subscriptions.opml", "/?has_code=1", "/feeds/latest.rss?has_code=1", "/feeds/latest.json",
+        "/papers.bib?area=CV", f"/institutions/{cmu.slug}/papers.ris", f"/digests/{digest.pk}/papers.bib",
     ]  # fmt: skip
 
 

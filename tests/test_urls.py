@@ -81,7 +81,12 @@ def test_existing_urls_keep_working(client, one_of_each):
 
 def test_every_route_value_goes_through_a_portal_converter():
     """A new route with Django's own str/int/path converter would let the values above through again."""
-    ours = (converters.AreaCodeConverter, converters.SlugConverter, converters.RowIdConverter)
+    ours = (
+        converters.AreaCodeConverter,
+        converters.SlugConverter,
+        converters.RowIdConverter,
+        converters.ExportFormatConverter,
+    )
     for pattern in paper_urls.urlpatterns:
         assert isinstance(pattern, URLPattern)
         for name, converter in pattern.pattern.converters.items():
