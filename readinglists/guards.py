@@ -12,8 +12,11 @@ carry the reader's lists. Only views that do this check are CSRF-exempt; every o
 app carries Django's CSRF token (their pages are private to their owner and never cached).
 
 Rates are fixed windows per client address (portal.logins.client_ip: REMOTE_ADDR, or the address
-the proxy appended when DJANGO_BEHIND_PROXY is on), counted in the configured cache, shared by
-every worker when it is Redis.
+the proxy appended when DJANGO_BEHIND_PROXY is on), counted in the configured cache: with Redis
+(REDIS_URL) one count for every worker; without it each process counts alone, so a client gets the
+rate once per gunicorn worker. A fixed window lets a client spend two windows' worth across a
+boundary, which is fine for a limit meant to stop floods, not to meter. A cache that does not
+answer counts nothing and refuses no one (as portal.cache takes an outage as a miss).
 """
 
 import functools
@@ -76,7 +79,7 @@ class Rate:
         except ValueError:  # the entry expired between add and incr: a new window
             cache.set(key, 1, self.seconds + 1)
             return None
-        except RedisError:  # as portal.cache does for reads: an outage counts nothing, refuses no one
+        except RedisError:  # an outage: see the module's docstring
             return None
         if count <= self.limit:
             return None

@@ -60,12 +60,13 @@ def _full(request, token):
 def save(request):
     """The Save control of every card and paper page: add the paper to this browser's current list,
     or to a new list if it has none; then show that list to its owner."""
+    # Counted first, so a flood costs a cache increment and the refusal, not a query each.
+    if limited := throttled(request, ADD_PAPERS):
+        return limited
     pk = _row_id(request.POST.get("paper"))
     paper = _published_paper(pk=pk) if pk is not None else None
     if paper is None:
         raise Http404("no such paper")
-    if limited := throttled(request, ADD_PAPERS):
-        return limited
     current = next(iter(selectors.remembered_lists(remembered.edit_tokens(request))), None)
     if current is None:
         if limited := throttled(request, CREATE_LISTS):
@@ -282,6 +283,8 @@ def _remove(request, reading_list, token):
 
 
 def _remember(request, reading_list, token):
+    # Only on a POST with a CSRF token, never on merely opening an edit link: a link on another site
+    # could otherwise plant its own list in a reader's browser and read whatever they save next.
     response = _back_to(token, page=request.POST.get("page"))
     remembered.remember(request, response, token)
     return response
