@@ -470,3 +470,32 @@ def test_a_list_page_reads_its_papers_in_a_constant_number_of_queries(papers, dj
         assert len(card_titles(Client().get(view_url))) == 6
     with django_assert_max_num_queries(7):
         assert len(card_titles(reader.get(edit_url))) == 6
+
+
+@pytest.mark.parametrize("value", ["", "abc", "-1", "9" * 30, "1.5", "١٢٣", "1\x00"])
+def test_a_save_of_something_that_is_no_paper_is_404_and_creates_nothing(papers, value):
+    response = browser().post("/lists/save/", {"paper": value}, **SAME_ORIGIN)
+    assert response.status_code == 404 and not response.cookies
+    assert not ReadingList.objects.exists()
+
+
+def test_a_cache_outage_refuses_no_one(papers, monkeypatch):
+    from redis.exceptions import RedisError
+
+    def down(*args, **kwargs):
+        raise RedisError("connection refused")
+
+    monkeypatch.setattr(guards.cache, "add", lambda *args, **kwargs: False)  # what portal.cache answers
+    monkeypatch.setattr(guards.cache, "incr", down)
+    assert save(browser(), papers["2301.00001"]).status_code == 303
+
+
+def test_control_characters_leave_names_and_notes(papers):
+    reader = browser()
+    edit_url = edit_url_of(save(reader, papers["2301.00001"]))
+    owner_post(reader, edit_url, action="rename", name="Lab\x1b[31m  list\x07")
+    saved = ReadingList.objects.get()
+    assert saved.name == "Lab[31m list"
+    owner_post(reader, edit_url, action="note", item=saved.items.get().pk, note="line one\nline\x0btwo")
+    assert saved.items.get().note == "line one\nline two"
+    assert not feedparser.parse(Client().get(links(reader, edit_url) + "feed.rss").content).bozo
