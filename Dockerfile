@@ -9,6 +9,7 @@ RUN python -m venv /opt/venv
 COPY pyproject.toml README.md /src/
 COPY portal /src/portal
 COPY papers /src/papers
+COPY readinglists /src/readinglists
 # Installing the project pulls in exactly pyproject.toml's dependencies; the project itself is then
 # removed, because the code runs from /app next to its templates, static files and translations.
 RUN /opt/venv/bin/pip install /src && /opt/venv/bin/pip uninstall --yes paper-portal
@@ -20,6 +21,7 @@ WORKDIR /app
 COPY manage.py ./
 COPY portal portal
 COPY papers papers
+COPY readinglists readinglists
 COPY templates templates
 COPY static static
 COPY locale locale

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_filters",
     "papers",
+    "readinglists",
 ]
 
 MIDDLEWARE = [

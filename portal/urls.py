@@ -15,5 +15,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("language/<str:code>/", choose_language, name="choose_language"),
+    path("lists/", include("readinglists.urls")),
     path("", include("papers.urls")),
 ]

@@ -19,6 +19,7 @@ PURE = [
     "papers/search/text.py",
     "papers/search/query.py",
     "papers/search/highlight.py",
+    "readinglists/tokens.py",
 ]
 
 

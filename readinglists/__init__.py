@@ -1,0 +1,1 @@
+"""Reading lists: papers a reader without an account keeps, shares and subscribes to (issue 15)."""
