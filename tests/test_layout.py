@@ -14,6 +14,7 @@ PURE = [
     "papers/search/text.py",
     "papers/search/query.py",
     "papers/search/highlight.py",
+    "papers/windows.py",
 ]
 
 
