@@ -93,7 +93,9 @@ class Selection:
         Curators hide rather than delete, so the newest change is enough; one aggregate on an index.
         """
         filterset = PaperFilter(self.query, queryset=self.base)
-        return filterset.qs.order_by().aggregate(newest=Max("updated_at"))
+        # A `since` window moves with the newest digest, taking papers out (or, when a digest goes,
+        # older ones in) that did not change: the window's days go in the ETag.
+        return {**filterset.qs.order_by().aggregate(newest=Max("updated_at")), "window": filterset.window()}
 
 
 def kept_id_query(model, slug):
@@ -235,7 +237,7 @@ def conditional(request, selection, respond):
     """
     stamp = selection.validators()
     newest = stamp["newest"]
-    fingerprint = f"{request.get_full_path()}|{newest.isoformat() if newest else '-'}"
+    fingerprint = f"{request.get_full_path()}|{newest.isoformat() if newest else '-'}|{stamp['window']}"
     etag = f'"{hashlib.sha256(fingerprint.encode()).hexdigest()[:32]}"'
     last_modified = int(newest.timestamp()) if newest else None
     response = get_conditional_response(request, etag=etag, last_modified=last_modified)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import converters, views  # noqa: F401  (importing converters registers area_code, unicode_slug, row_id)
+from . import converters, views, visits  # noqa: F401  (importing converters registers area_code, unicode_slug, row_id)
 from .feeds import PaperAtomFeed, PaperFeed
 
 rss, atom = PaperFeed(), PaperAtomFeed()
@@ -17,6 +17,8 @@ urlpatterns = [
     path("authors/<unicode_slug:slug>/", views.author_detail, name="author"),
     path("digests/", views.digest_list, name="digests"),
     path("digests/<row_id:pk>/", views.digest_detail, name="digest"),
+    path("visits/remember/", visits.remember, name="visits_remember"),
+    path("visits/forget/", visits.forget, name="visits_forget"),
     path("feeds/", views.feed_index, name="feeds"),
     path("feeds/subscriptions.opml", views.feed_opml, name="feeds_opml"),
     path("feeds/latest.rss", rss, name="latest_rss"),

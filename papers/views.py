@@ -9,6 +9,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from . import visits
 from .cleaning import strip_control_characters
 from .listing import feed_urls, paper_listing
 from .models import Area, Author, Digest, DigestEntry, Institution, Paper
@@ -60,10 +61,16 @@ def author_detail(request, slug):
 def render_paper_list(request, *, fixed=None, feed=("latest", None), heading, list_url=None, **context):
     """The paper list behind /, the facet pages and search; `fixed` and `feed` as in paper_listing()."""
     listing = paper_listing(
-        request.GET, fixed=fixed, list_url=list_url or reverse("papers:list"), feed=feed, title=heading
+        request.GET,
+        fixed=fixed,
+        list_url=list_url or reverse("papers:list"),
+        feed=feed,
+        title=heading,
+        previous_visit=visits.previous_visit(request),
     )
     if isinstance(listing, Paper):
         return redirect(listing)
+    context["visits_on"] = visits.read(request) is not None
     return render(request, "papers/paper_list.html", {**context, "heading": heading, **listing.context()})
 
 
