@@ -26,7 +26,10 @@ MAX_AGE = 365 * 24 * 60 * 60
 
 
 def read(request):
-    """The request's Visit (papers.windows.Visit), or None without a valid cookie; read once."""
+    """The request's Visit (papers.windows.Visit), or None without a valid cookie; read once.
+
+    Days are the site's (settings.TIME_ZONE), like the digests' dates.
+    """
     if not hasattr(request, "_visit"):
         request._visit = windows.read_visit(request.COOKIES.get(COOKIE_NAME), today=timezone.localdate())
     return request._visit
