@@ -198,22 +198,27 @@ def test_a_new_reader_sees_no_marks_and_gets_no_cookie(client, dated):
 
 
 def test_a_reader_last_here_yesterday_sees_what_is_new_and_the_cookie_moves_on(dated, newest):
-    two_days_ago = day(1, newest)
-    client = reader(visit_cookie(None, current=two_days_ago))  # last here two days ago
+    today = timezone.localdate()
+    assert not import_digest(daily_digest([Entry("Today's paper", "2301.08888")]), name=f"{today}.txt").failed
+    yesterday = today - datetime.timedelta(days=1)
+    client = reader(visit_cookie(None, current=yesterday))  # first came yesterday
     response = client.get("/")
     assert response.status_code == 200 and "X-Page-Cache" not in response
-    assert response.context["previous_visit"] == two_days_ago
-    assert new_titles(response) == {"Newest"}
+    assert response.context["previous_visit"] == yesterday
+    assert new_titles(response) == {"Today's paper"}
     assert response.text.count('class="badge badge-new"') == 1
     assert "1 paper new since your last visit" in response.text
     cookie = response.cookies[COOKIE_NAME]
-    assert cookie.value == visit_cookie(two_days_ago)
+    assert cookie.value == visit_cookie(yesterday)
     assert cookie["httponly"] and cookie["samesite"] == "Lax" and cookie["max-age"] == 365 * 24 * 60 * 60
     assert "private" in response["Cache-Control"] and "public" not in response["Cache-Control"]
     # The rest of the day: the same marks, no cookie, and the page comes from the page cache.
     again = client.get("/")
     assert not again.cookies and again.text.count('class="badge badge-new"') == 1
     assert client.get("/")["X-Page-Cache"] == "hit"
+    # A reader who was here the day before sees yesterday's digest marked too.
+    earlier = reader(visit_cookie(None, current=yesterday - datetime.timedelta(days=1))).get("/")
+    assert new_titles(earlier) == {"Today's paper", "Newest"}
 
 
 def test_readers_with_the_same_previous_visit_day_share_one_cached_page(dated, newest):
