@@ -95,7 +95,9 @@ class Selection:
         Curators hide rather than delete, so the newest change is enough; one aggregate on an index.
         """
         filterset = PaperFilter(self.query, queryset=self.base)
-        return filterset.qs.order_by().aggregate(newest=Max("updated_at"))
+        # A `since` window moves with the newest digest, taking papers out (or, when a digest goes,
+        # older ones in) that did not change: the window's days go in the ETag.
+        return {**filterset.qs.order_by().aggregate(newest=Max("updated_at")), "window": filterset.window()}
 
 
 def kept_id_query(model, slug):
@@ -310,11 +312,13 @@ def conditional(request, selection, respond):
     """Answer a conditional GET from the selection's validators, before the feed is built.
 
     One aggregate query decides; a 304 costs nothing more. The ETag covers the URL (the feed's
-    format and filters) and the newest change and size of its papers.
+    format and filters), the newest change and size of its papers, and the time window a `since`
+    resolves to, when the selection has one (a reading list has none).
     """
     stamp = selection.validators()
     newest = stamp["newest"]
-    fingerprint = f"{request.get_full_path()}|{newest.isoformat() if newest else '-'}"
+    window = stamp.get("window", "-")
+    fingerprint = f"{request.get_full_path()}|{newest.isoformat() if newest else '-'}|{window}"
     etag = f'"{hashlib.sha256(fingerprint.encode()).hexdigest()[:32]}"'
     last_modified = int(newest.timestamp()) if newest else None
     response = get_conditional_response(request, etag=etag, last_modified=last_modified)

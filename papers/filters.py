@@ -11,11 +11,12 @@ from django import forms
 from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
 from django.db.models import Count, Max, Q
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django_filters.widgets import BooleanWidget
 
-from . import search
+from . import search, windows
 from .cleaning import has_control_characters
 from .models import (
     Affiliation,
@@ -90,6 +91,60 @@ class InstitutionFilter(django_filters.ModelMultipleChoiceFilter):
     field_class = BoundedModelMultipleChoiceField
 
 
+class DayField(forms.Field):
+    """A day as YYYY-MM-DD and nothing else (papers.windows.parse_day); the message never echoes the value."""
+
+    default_error_messages = {
+        "invalid": _("“%(name)s” must be a date written YYYY-MM-DD, such as 2026-11-25, so it was ignored."),
+    }
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        day = windows.parse_day(value)
+        if day is None:
+            raise forms.ValidationError(
+                self.error_messages["invalid"], code="invalid", params={"name": self.label}
+            )
+        return day
+
+
+class SinceField(forms.ChoiceField):
+    default_error_messages = {
+        "invalid_choice": _("“since” takes today, week or month, so it was ignored."),
+    }
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=[(name, name) for name in windows.SINCE_DAYS], **kwargs)
+
+
+class DayFilter(django_filters.Filter):
+    field_class = DayField
+
+
+class SinceFilter(django_filters.Filter):
+    field_class = SinceField
+
+
+class WindowForm(forms.Form):
+    """A window from a later day to an earlier one is ignored whole, and the page says why."""
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("from"), cleaned.get("to")
+        if start and end and start > end:
+            del cleaned["to"]
+            self.add_error(
+                "from",
+                forms.ValidationError(
+                    _("“from” (%(start)s) is after “to” (%(end)s), so both were ignored."),
+                    code="reversed",
+                    params={"start": start.isoformat(), "end": end.isoformat()},
+                ),
+            )
+        return cleaned
+
+
 class PaperFilter(django_filters.FilterSet):
     # Full-text search (papers.search); a longer query is invalid, so ignored, and the page says so.
     q = SearchFilter(method="filter_q", max_length=search.MAX_QUERY_LENGTH, label=_("Search"))
@@ -113,10 +168,15 @@ class PaperFilter(django_filters.FilterSet):
     has_code = django_filters.BooleanFilter(
         method="filter_has_code", widget=BooleanWidget, label=_("Has a code link")
     )
+    # Time windows over `listed_on` (papers.windows says why that date, and what "today" is); `from`
+    # is a Python keyword, so it is declared below the class.
+    since = SinceFilter(method="filter_since", label="since")
+    to = DayFilter(method="filter_to", label="to")
 
     class Meta:
         model = Paper
         fields = []
+        form = WindowForm
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -151,6 +211,36 @@ class PaperFilter(django_filters.FilterSet):
             return queryset
         with_code = Q(pk__in=PaperLink.objects.filter(kind=LinkKind.CODE).values("paper_id"))
         return queryset.filter(with_code) if value else queryset.exclude(with_code)
+    @cached_property
+    def newest_day(self):
+        """The day `since` counts back from: the newest digest's (one lookup on digest_newest_idx)."""
+        newest = Digest.objects.order_by("-published_on").values_list("published_on", flat=True).first()
+        return windows.newest_day(newest, today=timezone.localdate())
+
+    def filter_since(self, queryset, name, value):
+        if not value:
+            return queryset
+        return queryset.filter(listed_on__gte=windows.since_start(value, newest_day=self.newest_day))
+
+    def filter_from(self, queryset, name, value):
+        return queryset.filter(listed_on__gte=value) if value else queryset
+
+    def filter_to(self, queryset, name, value):
+        return queryset.filter(listed_on__lte=value) if value else queryset
+
+    def window(self):
+        """The active window as (first day, last day), either end None when open; None without one."""
+        active = self.active()
+        if not any(name in active for name in WINDOW_PARAMS):
+            return None
+        since = active.get("since")
+        start = windows.since_start(since, newest_day=self.newest_day) if since else None
+        if "from" in active:
+            start = max(start, active["from"]) if start else active["from"]
+        end = active.get("to")
+        if since:
+            end = min(end, self.newest_day) if end else self.newest_day
+        return start, end
 
     def filter_q(self, queryset, name, value):
         # Ranked best first; the lists order by date only when there is no query.
@@ -200,6 +290,11 @@ class PaperFilter(django_filters.FilterSet):
         for name in sorted(values, key=lambda name: name == "q"):
             queryset = self.filters[name].filter(queryset, values[name])
         return queryset
+
+
+PaperFilter.base_filters["from"] = DayFilter(method="filter_from", label="from")
+# The parameters that make the time window; its chip removes them all.
+WINDOW_PARAMS = ("since", "from", "to")
 
 
 def _param(value):

@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from . import search
 from .cleaning import strip_control_characters
-from .filters import PaperFilter, area_facets, institution_facets
+from .filters import WINDOW_PARAMS, PaperFilter, area_facets, institution_facets
 from .models import Paper
 
 PAGE_SIZE = 25
@@ -37,6 +37,9 @@ class Listing:
     search_text: str  # the search box's value, as typed less what no text may hold
     search_shown: bool
     problems: dict = field(default_factory=dict)  # parameter → why its value was ignored
+    window: dict = field(default_factory=dict)  # the time window's links and chip (window_links())
+    previous_visit: object = None  # the reader's previous visit day (papers.visits), or None
+    new_count: int = 0  # papers of the selection listed after it
     search_max_length: int = search.MAX_QUERY_LENGTH
 
     @property
@@ -56,12 +59,13 @@ class Listing:
         return {name: getattr(self, name) for name in names}
 
 
-def paper_listing(params, *, fixed=None, list_url, feed=("latest", None), title=""):
+def paper_listing(params, *, fixed=None, list_url, feed=("latest", None), title="", previous_visit=None):
     """The Listing for query parameters `params` (a QueryDict), or the paper an arXiv id names.
 
     `fixed` holds the filter a facet page stands for (its URL), merged over the query string;
     `feed` names the feed that mirrors the page (its kind and key), which keeps the same query;
-    `list_url` is where facet links go (the page itself, or /search/).
+    `list_url` is where facet links go (the page itself, or /search/); `previous_visit` is the
+    reader's previous visit day (papers.visits): papers listed after it are counted as new.
     """
     filterset = page_filterset(params, fixed)
     data = filterset.data
@@ -106,6 +110,10 @@ def paper_listing(params, *, fixed=None, list_url, feed=("latest", None), title=
         search_text=strip_control_characters(data.get("q", "")),
         search_shown="q" in data,
         problems=filterset.problems(),
+        window=window_links(filterset, query, base=list_url),
+        previous_visit=previous_visit,
+        # One COUNT, only for a reader with a previous visit; the cards compare dates they already have.
+        new_count=papers.filter(listed_on__gt=previous_visit).count() if previous_visit else 0,
     )
 
 
@@ -123,6 +131,27 @@ def listed_papers(params, *, fixed=None):
     filterset = page_filterset(params, fixed)
     papers = filterset.qs
     return papers if filterset.search_query() is not None else papers.newest_first()
+def window_links(filterset, query, *, base):
+    """The `since` choices as links, and the active window's span with the link that removes it."""
+    without = {k: v for k, v in query.items() if k not in WINDOW_PARAMS}
+    span = filterset.window()
+    return {
+        "choices": [
+            {
+                "since": since,
+                # A selected choice's link removes it, as a selected facet's does.
+                "url": with_query(
+                    base, without if [since] == query.get("since") else {**without, "since": [since]}
+                ),
+                "selected": [since] == query.get("since"),
+            }
+            for since in ("today", "week", "month")
+        ],
+        "start": span and span[0],
+        "end": span and span[1],
+        "newest_day": filterset.newest_day if "since" in query else None,
+        "remove_url": with_query(base, without) if span else None,
+    }
 
 
 def facet_links(items, name, query, *, key, base):

@@ -1,7 +1,8 @@
 """The page cache: whole anonymous public responses, kept in the configured cache (Redis in
 production) and keyed by the site version, so every change shows on every page and feed at once.
 
-A page is cached under (site version, interface language, scheme and host, path and query). The
+A page is cached under (site version, interface language, the reader's previous visit day when they
+asked for "new" marks (papers.visits), scheme and host, path and query). The
 site version (models.SiteVersion) moves with every write to the tables pages are made of, by
 database triggers, so a change made by any process (an import on the command line, a curator in
 another worker) makes every older entry unreachable at once; old entries simply expire. Reading the
@@ -22,6 +23,7 @@ from django.http import HttpResponse
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.translation import get_language
 
+from . import visits
 from .models import SiteVersion
 
 # Paths that are never cached: the admin, health checks and the language switch.
@@ -56,7 +58,7 @@ def _anonymous_read(request):
 def _key(request, version):
     where = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
     digest = hashlib.sha256(where.encode()).hexdigest()
-    return f"page:{version}:{get_language()}:{digest}"
+    return f"page:{version}:{get_language()}:{visits.page_variant(request)}:{digest}"
 
 
 class PageCacheMiddleware:
@@ -66,7 +68,8 @@ class PageCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if not _anonymous_read(request):
+        # A response that moves the reader's visit cookie on is theirs alone: neither read nor stored.
+        if not _anonymous_read(request) or visits.renews_cookie(request):
             return self.get_response(request)
         version = site_version() if settings.PORTAL_PAGE_CACHE else None
         key = _key(request, version) if version is not None else None

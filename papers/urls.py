@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import converters, views  # noqa: F401  (importing converters registers them)
+from . import converters, views, visits  # noqa: F401  (importing converters registers them)
 from .feeds import PaperAtomFeed, PaperFeed, PaperJsonFeed
 
 rss, atom, json_feed = PaperFeed(), PaperAtomFeed(), PaperJsonFeed()
@@ -28,6 +28,8 @@ urlpatterns = [
     ),
     path("authors/<unicode_slug:slug>/papers.<export_format:fmt>", views.author_detail, name="author_export"),
     path("digests/<row_id:pk>/papers.<export_format:fmt>", views.digest_detail, name="digest_export"),
+    path("visits/remember/", visits.remember, name="visits_remember"),
+    path("visits/forget/", visits.forget, name="visits_forget"),
     path("feeds/", views.feed_index, name="feeds"),
     path("feeds/subscriptions.opml", views.feed_opml, name="feeds_opml"),
     path("feeds/latest.rss", rss, name="latest_rss"),

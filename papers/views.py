@@ -9,7 +9,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from . import citations
+from . import citations, visits
 from .cleaning import strip_control_characters
 from .downloads import EXPORT_LIMIT, citation_response, digest_papers, download_urls, record
 from .institution_stats import cached_institution_stats
@@ -87,10 +87,16 @@ def render_paper_list(
         name = "-".join(str(part) for part in ("papers", *feed) if part is not None)
         return citation_response(request, listed_papers(request.GET, fixed=fixed), fmt, name)
     listing = paper_listing(
-        request.GET, fixed=fixed, list_url=list_url or reverse("papers:list"), feed=feed, title=heading
+        request.GET,
+        fixed=fixed,
+        list_url=list_url or reverse("papers:list"),
+        feed=feed,
+        title=heading,
+        previous_visit=visits.previous_visit(request),
     )
     if isinstance(listing, Paper):
         return redirect(listing)
+    context["visits_on"] = visits.read(request) is not None
     downloads = download_urls(
         request.path, {k: v for k, v in listing.query.items() if k not in (fixed or {})}
     )

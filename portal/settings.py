@@ -86,6 +86,8 @@ MIDDLEWARE = [
     # ETags (from the content) and 304s for every page; outside the page cache, so a cached page
     # answers a conditional GET too.
     "django.middleware.http.ConditionalGetMiddleware",
+    # Outside the page cache: it sets the visit cookie on a response the cache never stored.
+    "papers.visits.VisitMiddleware",
     # After the locale is known, before anything that could set a cookie (papers.pagecache).
     "papers.pagecache.PageCacheMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -20,6 +20,7 @@ PURE = [
     "papers/search/query.py",
     "papers/search/highlight.py",
     "readinglists/tokens.py",
+    "papers/windows.py",
 ]
 
 
