@@ -35,6 +35,15 @@ def remembered_lists(edit_tokens):
     return [(found[d], t) for d, t in by_digest.items() if d in found]
 
 
+def papers(reading_list):
+    """The list's public papers in the owner's order, as a Paper queryset (its downloads read it)."""
+    return (
+        Paper.objects.published()
+        .filter(reading_list_items__reading_list=reading_list)
+        .order_by("reading_list_items__position", "reading_list_items__id")
+    )
+
+
 def items(reading_list):
     """The list's items whose paper is public, in the owner's order, each paper read for its card."""
     return (

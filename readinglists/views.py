@@ -19,6 +19,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from papers.downloads import EXPORT_LIMIT, FORMATS, citation_response
 from papers.models import Paper
 
 from . import remembered, selectors, services, tokens
@@ -145,9 +146,28 @@ def view_list(request, token):
         "list": reading_list,
         "page": Paginator(selectors.items(reading_list), PAGE_SIZE).get_page(request.GET.get("page")),
         "feeds": _feeds(reading_list, token),
+        **_downloads(token),
         "edit_url": reverse("readinglists:edit", args=[owned]) if owned else None,
     }
     return render(request, "readinglists/view.html", context)
+
+
+@require_safe
+@private
+def download_list(request, token, fmt):
+    """The list's papers as a .bib or .ris file (papers.downloads), in the owner's order."""
+    reading_list = selectors.list_for_view(token)
+    if reading_list is None:
+        raise Http404("no such reading list")
+    return citation_response(request, selectors.papers(reading_list), fmt, "reading-list")
+
+
+def _downloads(view_token):
+    """What templates/papers/includes/download_links.html needs, for a list's view token."""
+    return {
+        "downloads": {fmt: reverse("readinglists:download", args=[view_token, fmt]) for fmt in FORMATS},
+        "export_limit": EXPORT_LIMIT,
+    }
 
 
 def _feeds(reading_list, view_token):
@@ -185,6 +205,7 @@ def _owner_page(request, reading_list, token, *, status=200, errors=None, item_e
         "view_url": reverse("readinglists:view", args=[view_token]),
         "view_link": request.build_absolute_uri(reverse("readinglists:view", args=[view_token])),
         "feeds": _feeds(reading_list, view_token),
+        **_downloads(view_token),
         "saved": _published_paper(pk=saved) if saved is not None else None,
         "already": "already" in request.GET,
         "back": _same_site_path(request, request.GET.get("back")),

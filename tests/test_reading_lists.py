@@ -6,8 +6,10 @@ import re
 import secrets
 import time
 
+import bibtexparser
 import feedparser
 import pytest
+import rispy
 from django.test import Client
 
 from papers import curation
@@ -118,6 +120,15 @@ def test_a_reader_saves_five_papers_from_different_pages_and_a_colleague_reads_t
     assert card_titles(shared) == card_titles(owner_page)
     assert "csrfmiddlewaretoken" not in shared.content.decode() and edit_url not in shared.content.decode()
     assert not shared.cookies
+
+    # The colleague takes the list to a reference manager: both files hold its papers, in its order.
+    assert view_url + "papers.ris" in shared.content.decode()
+    ris = colleague.get(view_url + "papers.ris")
+    assert ris.status_code == 200 and ris["Cache-Control"] == "private, no-store"
+    assert [r["title"] for r in rispy.loads(ris.content.decode())] == card_titles(shared)
+    bib = bibtexparser.parse_string(colleague.get(view_url + "papers.bib").content.decode())
+    assert [e["title"] for e in bib.entries] == card_titles(shared)
+    assert colleague.get(view_url.replace(view_url[7:15], "A" * 8) + "papers.bib").status_code == 404
 
     for feed_url in (view_url + "feed.rss", view_url + "feed.atom"):
         response = colleague.get(feed_url)
