@@ -15,8 +15,9 @@ from .test_settings import clean_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = ROOT / "docker-compose.yml"
-# Set by portal/wsgi.py for the web server's own process, never by an operator.
-INTERNAL = {"PORTAL_PROCESS"}
+# Set by portal/wsgi.py for the web server's own process, and by benchmarks/page_bench.py to measure
+# first views (PORTAL_PAGE_CACHE=0), never by an operator.
+INTERNAL = {"PORTAL_PROCESS", "PORTAL_PAGE_CACHE"}
 PORTAL_SERVICES = ("migrate", "web", "importer")
 # Not passed on by compose, on purpose: a deployment never runs with DEBUG, whatever .env says.
 NEVER_PASSED = {"DJANGO_DEBUG"}
