@@ -81,12 +81,12 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
-    "django.middleware.common.CommonMiddleware",
-    # ETags (from the content) and 304s for every page; outside the page cache, so a cached page
-    # answers a conditional GET too.
-    "django.middleware.http.ConditionalGetMiddleware",
-    # After the locale is known, before anything that could set a cookie (papers.pagecache).
+    # As soon as the locale is known, before anything that could set a cookie and before the work a
+    # cached page or a 304 does not need (papers.pagecache): it answers conditional GETs itself.
     "papers.pagecache.PageCacheMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    # ETags (from the content) and 304s for every page the page cache did not answer.
+    "django.middleware.http.ConditionalGetMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -294,7 +294,8 @@ FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.MemoryFileUploadHandler
 # must never change once readers have subscribed, or every item would look new.
 PORTAL_NAME = os.environ.get("PORTAL_NAME", "Paper digests")
 # Whole anonymous pages kept in the cache (papers.pagecache). Off only to measure what a first view
-# costs (benchmarks/page_bench.py); pages are still marked cacheable for proxies.
+# costs (benchmarks/page_bench.py); pages are still marked cacheable for proxies, and conditional GETs
+# still answered from the remembered validators (a 304 is never a first view).
 PORTAL_PAGE_CACHE = env_bool("PORTAL_PAGE_CACHE", True)
 FEED_TAG_AUTHORITY = os.environ.get("PORTAL_FEED_TAG_AUTHORITY", "paper-portal.localhost")
 
