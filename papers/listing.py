@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from . import search
 from .cleaning import strip_control_characters
-from .filters import PaperFilter, area_facets, institution_facets
+from .filters import PaperFilter, area_facets, institution_facets, precount
 from .models import Paper
 
 PAGE_SIZE = 25
@@ -69,11 +69,17 @@ def paper_listing(params, *, fixed=None, list_url, feed=("latest", None), title=
     search_query = filterset.search_query()
     if search_query is not None and (paper := search.arxiv_paper(search_query.text)):
         return paper  # an arXiv id (2305.18290, arXiv:…v2, its URL) jumps to the paper
+    # A list by areas and one institution at most is counted from models.PaperCount, not its papers.
+    counts = precount(filterset) if search_query is None else None
+    if counts is not None and counts.institution_id:
+        filterset.walk_listing = walk_is_cheaper(counts, params.get("page"))
     papers = filterset.qs
     # Area facets count the selection without its area filter (so other areas can be added).
     area_selection = filterset.qs_without("area")
     if search_query is None:
         paginator = Paginator(papers.newest_first().for_cards(), PAGE_SIZE, orphans=ORPHANS)
+        if counts is not None:
+            paginator.count = counts.total  # (a cached_property: the COUNT query is never made)
         page = paginator.get_page(params.get("page"))
     else:
         # A search is at most backends.RESULT_LIMIT papers ordered by rank (filterset.qs is): their ids in one
@@ -88,16 +94,14 @@ def paper_listing(params, *, fixed=None, list_url, feed=("latest", None), title=
         if "area" not in filterset.active():
             area_selection = papers
     query = filterset.query_params()
+    areas = area_facets(area_selection, filterset.areas, counts)
+    top = institution_facets(papers, precounted=counts)
     return Listing(
         filterset=filterset,
         page=page,
         query=query,
-        area_facets=facet_links(
-            area_facets(area_selection, filterset.areas), "area", query, key=lambda a: a.code, base=list_url
-        ),
-        institution_facets=facet_links(
-            institution_facets(papers), "institution", query, key=lambda i: i.slug, base=list_url
-        ),
+        area_facets=facet_links(areas, "area", query, key=lambda a: a.code, base=list_url),
+        institution_facets=facet_links(top, "institution", query, key=lambda i: i.slug, base=list_url),
         both_toggle_url=toggle_url(query, "both", [] if query.get("both") else ["true"], base=list_url),
         feeds=feed_urls(*feed, query={k: v for k, v in query.items() if k not in (fixed or {})}, title=title),
         search_query=search_query,
@@ -105,6 +109,16 @@ def paper_listing(params, *, fixed=None, list_url, feed=("latest", None), title=
         search_shown="q" in data,
         problems=filterset.problems(),
     )
+
+
+def walk_is_cheaper(counts, page):
+    """Whether the page's papers are found sooner by walking the list's order and keeping the
+    institution's papers (about offset × share⁻¹ index entries) than by sorting all of them."""
+    if not counts.total:
+        return False
+    number = Paginator(range(counts.total), PAGE_SIZE, orphans=ORPHANS).get_page(page).number
+    walked = number * PAGE_SIZE * counts.total_without_institution / counts.total
+    return walked < counts.total
 
 
 def facet_links(items, name, query, *, key, base):
