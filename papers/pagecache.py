@@ -28,7 +28,7 @@ from django.db import DatabaseError, connection
 from django.http import HttpResponse
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.http import parse_http_date_safe
-from django.utils.translation import get_language
+from django.utils.translation import get_language_from_request
 
 from .models import SiteVersion
 
@@ -75,7 +75,8 @@ def _anonymous_read(request):
 def _key(request, version, kind="page"):
     where = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
     digest = hashlib.sha256(where.encode()).hexdigest()
-    return f"{kind}:{version}:{get_language()}:{digest}"
+    # The language LocaleMiddleware (after this one) will choose: from the cookie or Accept-Language.
+    return f"{kind}:{version}:{get_language_from_request(request)}:{digest}"
 
 
 # What a 304 carries of its 200 (RFC 9110 15.4.5, as django.utils.cache sends them).

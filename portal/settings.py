@@ -76,14 +76,15 @@ MIDDLEWARE = [
     # First: it times everything and logs the final answer, redirects and error pages included.
     "portal.logs.RequestLogMiddleware",
     "portal.middleware.HeadWithoutBodyMiddleware",  # before CommonMiddleware, which sets Content-Length
+    # Before everything a cached page or a 304 does not need (papers.pagecache): it answers them and
+    # conditional GETs itself, and stores pages with the headers the middleware below add; it keys
+    # them by the language LocaleMiddleware will choose. Before anything that could set a cookie.
+    "papers.pagecache.PageCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "portal.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
-    # As soon as the locale is known, before anything that could set a cookie and before the work a
-    # cached page or a 304 does not need (papers.pagecache): it answers conditional GETs itself.
-    "papers.pagecache.PageCacheMiddleware",
     "django.middleware.common.CommonMiddleware",
     # ETags (from the content) and 304s for every page the page cache did not answer.
     "django.middleware.http.ConditionalGetMiddleware",
