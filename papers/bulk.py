@@ -216,3 +216,112 @@ def unwatch_for_site_version(schema_editor, tables):
         else:
             for event in ("insert", "update", "delete"):
                 schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_site_version_{event}")
+
+
+# models.PaperCount's triggers. A paper counts once in (0, its area) and once in (institution, its
+# area) for each institution it lists (an institution is listed once per paper), while it is
+# published. Each statement adds a paper's (or an affiliation's) share with a sign: an update takes
+# the old row's share away and adds the new one's, and a delete takes it away whichever of the paper
+# and its affiliations goes first (the other then finds nothing to count).
+COUNTS = "papers_papercount"
+_UPSERT = f" ON CONFLICT (institution_id, area_id) DO UPDATE SET n = {COUNTS}.n + excluded.n"
+
+
+def _paper_share(row, sign):
+    return [
+        f"INSERT INTO {COUNTS} (institution_id, area_id, n) SELECT 0, COALESCE({row}.area_id, 0), {sign} "
+        f"WHERE {row}.is_published" + _UPSERT,
+        f"INSERT INTO {COUNTS} (institution_id, area_id, n) "
+        f"SELECT a.institution_id, COALESCE({row}.area_id, 0), {sign} * COUNT(*) FROM papers_affiliation a "
+        f"WHERE a.paper_id = {row}.id AND {row}.is_published GROUP BY a.institution_id" + _UPSERT,
+    ]
+
+
+def _affiliation_share(row, sign):
+    return [
+        f"INSERT INTO {COUNTS} (institution_id, area_id, n) "
+        f"SELECT {row}.institution_id, COALESCE(p.area_id, 0), {sign} FROM papers_paper p "
+        f"WHERE p.id = {row}.paper_id AND p.is_published" + _UPSERT,
+    ]
+
+
+# table: (share, the columns whose change moves a count)
+_COUNTED = {
+    "papers_paper": (_paper_share, ("is_published", "area_id")),
+    "papers_affiliation": (_affiliation_share, ("institution_id", "paper_id")),
+}
+
+
+def count_published_papers(schema_editor):
+    """Create models.PaperCount's triggers and fill it from the rows there are (for migrations).
+
+    Like the site version's, SQLite drops these triggers when a migration rebuilds papers_paper or
+    papers_affiliation, so such a migration must call this again (tests/test_counts.py fails if not).
+    """
+    vendor = schema_editor.connection.vendor
+    for table, (share, columns) in _COUNTED.items():
+        changed = " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in columns)
+        if vendor == "postgresql":
+            body = (
+                "IF TG_OP IN ('UPDATE', 'DELETE') THEN " + "; ".join(share("OLD", -1)) + "; END IF; "
+                "IF TG_OP IN ('UPDATE', 'INSERT') THEN " + "; ".join(share("NEW", 1)) + "; END IF; "
+            )
+            schema_editor.execute(
+                f"CREATE OR REPLACE FUNCTION {table}_count() RETURNS trigger LANGUAGE plpgsql AS "
+                f"$$ BEGIN {body} RETURN NULL; END $$"
+            )
+            for name, event, when in (
+                ("count", "INSERT OR DELETE", ""),
+                ("count_update", f"UPDATE OF {', '.join(columns)}", f"WHEN ({changed})"),
+            ):
+                schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_{name} ON {table}")
+                schema_editor.execute(
+                    f"CREATE TRIGGER {table}_{name} AFTER {event} ON {table} FOR EACH ROW {when} "
+                    f"EXECUTE FUNCTION {table}_count()"
+                )
+        elif vendor == "sqlite":
+            changed = changed.replace("IS DISTINCT FROM", "IS NOT")
+            for event, when, statements in (
+                ("INSERT", "", share("NEW", 1)),
+                ("DELETE", "", share("OLD", -1)),
+                (f"UPDATE OF {', '.join(columns)}", f"WHEN {changed}", share("OLD", -1) + share("NEW", 1)),
+            ):
+                name = f"{table}_count_{event.split()[0].lower()}"
+                schema_editor.execute(
+                    f"CREATE TRIGGER IF NOT EXISTS {name} AFTER {event} ON {table} {when} "
+                    f"BEGIN {'; '.join(statements)}; END"
+                )
+        else:
+            raise NotImplementedError(f"paper counts have triggers for SQLite and PostgreSQL, not {vendor}")
+    recount_published_papers(schema_editor.connection)
+
+
+def recount_published_papers(db):
+    """Refill models.PaperCount from the papers and affiliations (what the triggers keep it equal to);
+    `db` is a connection. After every migrate and flush (papers.signals)."""
+    if COUNTS not in db.introspection.table_names():
+        return  # migrated back to before the table
+    with db.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {COUNTS}")
+        cursor.execute(
+            f"INSERT INTO {COUNTS} (institution_id, area_id, n) SELECT 0, COALESCE(area_id, 0), COUNT(*) "
+            "FROM papers_paper WHERE is_published GROUP BY COALESCE(area_id, 0)"
+        )
+        cursor.execute(
+            f"INSERT INTO {COUNTS} (institution_id, area_id, n) "
+            "SELECT a.institution_id, COALESCE(p.area_id, 0), COUNT(*) FROM papers_affiliation a "
+            "JOIN papers_paper p ON p.id = a.paper_id WHERE p.is_published "
+            "GROUP BY a.institution_id, COALESCE(p.area_id, 0)"
+        )
+
+
+def uncount_published_papers(schema_editor):
+    """Undo count_published_papers() (a migration's reverse)."""
+    for table in _COUNTED:
+        if schema_editor.connection.vendor == "postgresql":
+            for name in ("count", "count_update"):
+                schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_{name} ON {table}")
+            schema_editor.execute(f"DROP FUNCTION IF EXISTS {table}_count()")
+        else:
+            for event in ("insert", "delete", "update"):
+                schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_count_{event}")

@@ -14,11 +14,28 @@ from django.urls import reverse
 
 from . import search
 from .cleaning import strip_control_characters
-from .filters import WINDOW_PARAMS, PaperFilter, area_facets, institution_facets
+from .filters import WINDOW_PARAMS, PaperFilter, area_facets, institution_facets, precount
 from .models import Paper
 
 PAGE_SIZE = 25
 ORPHANS = 3
+# From this many papers in, a page reads its ids first (IdsFirstPaginator).
+DEEP_OFFSET = 500
+
+
+class IdsFirstPaginator(Paginator):
+    """A deep page's ids are read first, walking only the list's ordering index past the offset, and
+    then its 25 papers: otherwise PostgreSQL fetched every skipped paper's row (page 200 of 100,000
+    papers: 5,000 rows, 6-40 ms, against 1.5 ms). Near the top one query does, as before."""
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        if bottom < DEEP_OFFSET:
+            return super().page(number)
+        top = self.count if bottom + self.per_page + self.orphans >= self.count else bottom + self.per_page
+        ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
+        return self._get_page(self.object_list.filter(pk__in=ids), number, self)
 
 
 @dataclass
@@ -72,11 +89,17 @@ def paper_listing(params, *, fixed=None, list_url, feed=("latest", None), title=
     search_query = filterset.search_query()
     if search_query is not None and (paper := search.arxiv_paper(search_query.text)):
         return paper  # an arXiv id (2305.18290, arXiv:…v2, its URL) jumps to the paper
+    # A list by areas and one institution at most is counted from models.PaperCount, not its papers.
+    counts = precount(filterset) if search_query is None else None
+    if counts is not None and counts.institution_id:
+        filterset.walk_listing = walk_is_cheaper(counts, params.get("page"))
     papers = filterset.qs
     # Area facets count the selection without its area filter (so other areas can be added).
     area_selection = filterset.qs_without("area")
     if search_query is None:
-        paginator = Paginator(papers.newest_first().for_cards(), PAGE_SIZE, orphans=ORPHANS)
+        paginator = IdsFirstPaginator(papers.newest_first().for_cards(), PAGE_SIZE, orphans=ORPHANS)
+        if counts is not None:
+            paginator.count = counts.total  # (a cached_property: the COUNT query is never made)
         page = paginator.get_page(params.get("page"))
     else:
         # A search is at most backends.RESULT_LIMIT papers ordered by rank (filterset.qs is): their ids in one
@@ -91,16 +114,14 @@ def paper_listing(params, *, fixed=None, list_url, feed=("latest", None), title=
         if "area" not in filterset.active():
             area_selection = papers
     query = filterset.query_params()
+    areas = area_facets(area_selection, filterset.areas, counts)
+    top = institution_facets(papers, precounted=counts)
     return Listing(
         filterset=filterset,
         page=page,
         query=query,
-        area_facets=facet_links(
-            area_facets(area_selection, filterset.areas), "area", query, key=lambda a: a.code, base=list_url
-        ),
-        institution_facets=facet_links(
-            institution_facets(papers), "institution", query, key=lambda i: i.slug, base=list_url
-        ),
+        area_facets=facet_links(areas, "area", query, key=lambda a: a.code, base=list_url),
+        institution_facets=facet_links(top, "institution", query, key=lambda i: i.slug, base=list_url),
         both_toggle_url=toggle_url(query, "both", [] if query.get("both") else ["true"], base=list_url),
         has_code_toggle_url=toggle_url(
             query, "has_code", [] if query.get("has_code") else ["true"], base=list_url
@@ -131,6 +152,8 @@ def listed_papers(params, *, fixed=None):
     filterset = page_filterset(params, fixed)
     papers = filterset.qs
     return papers if filterset.search_query() is not None else papers.newest_first()
+
+
 def window_links(filterset, query, *, base):
     """The `since` choices as links, and the active window's span with the link that removes it."""
     without = {k: v for k, v in query.items() if k not in WINDOW_PARAMS}
@@ -152,6 +175,16 @@ def window_links(filterset, query, *, base):
         "newest_day": filterset.newest_day if "since" in query else None,
         "remove_url": with_query(base, without) if span else None,
     }
+
+
+def walk_is_cheaper(counts, page):
+    """Whether the page's papers are found sooner by walking the list's order and keeping the
+    institution's papers (about offset × share⁻¹ index entries) than by sorting all of them."""
+    if not counts.total:
+        return False
+    number = Paginator(range(counts.total), PAGE_SIZE, orphans=ORPHANS).get_page(page).number
+    walked = number * PAGE_SIZE * counts.total_without_institution / counts.total
+    return walked < counts.total
 
 
 def facet_links(items, name, query, *, key, base):

@@ -12,16 +12,24 @@ Only what is the same for every anonymous reader is cached: GET or HEAD, no sess
 logged-in curator always gets a fresh page), a 200 that sets no cookie. Cached or not, such a
 response is marked `Cache-Control: public` with a short max-age and `Vary: Accept-Language, Cookie`
 (the language comes from either), so a reverse proxy or CDN may keep it too.
+
+A conditional GET is answered here too, before the view and every middleware after this one: each
+public answer's validators (ETag, Last-Modified) are remembered under the same key as its page, so
+a feed reader polling with If-None-Match costs the site-version lookup and one cache read. They are
+remembered even with PORTAL_PAGE_CACHE off (a 304 is never a first view), and move with the site
+version like the pages do, so a change is never hidden behind a 304.
 """
 
+import contextvars
 import hashlib
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, connection
 from django.http import HttpResponse
-from django.utils.cache import patch_cache_control, patch_vary_headers
-from django.utils.translation import get_language
+from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
+from django.utils.http import parse_http_date_safe
+from django.utils.translation import get_language_from_request
 
 from . import visits
 from .models import SiteVersion
@@ -46,6 +54,17 @@ def site_version():
     return row[0] if row else 0
 
 
+# The version the current request read, so what it caches besides pages (papers.filters' facets)
+# is keyed by it without reading it again.
+_request_version = contextvars.ContextVar("site_version", default=None)
+
+
+def request_site_version():
+    """The site version the current request read (PageCacheMiddleware), else site_version()."""
+    version = _request_version.get()
+    return version if version is not None else site_version()
+
+
 def _anonymous_read(request):
     return (
         request.method in ("GET", "HEAD")
@@ -55,10 +74,37 @@ def _anonymous_read(request):
     )
 
 
-def _key(request, version):
+def _key(request, version, kind="page"):
     where = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
     digest = hashlib.sha256(where.encode()).hexdigest()
-    return f"page:{version}:{get_language()}:{visits.page_variant(request)}:{digest}"
+    # The language LocaleMiddleware (after this one) will choose: from the cookie or Accept-Language.
+    # And the reader's previous visit day, when they asked for "new" marks (papers.visits).
+    return f"{kind}:{version}:{get_language_from_request(request)}:{visits.page_variant(request)}:{digest}"
+
+
+# What a 304 carries of its 200 (RFC 9110 15.4.5, as django.utils.cache sends them).
+VALIDATOR_HEADERS = ("ETag", "Last-Modified", "Cache-Control", "Vary", "Expires", "Content-Location")
+
+
+def _not_modified(request, headers):
+    """A 304 when the request's If-None-Match / If-Modified-Since match `headers` ({name: value}),
+    else None."""
+    etag, last_modified = headers.get("ETag"), headers.get("Last-Modified")
+    if not etag and not last_modified:
+        return None
+    given = HttpResponse(headers={k: v for k, v in headers.items() if k in VALIDATOR_HEADERS})
+    response = get_conditional_response(
+        request, etag=etag, last_modified=parse_http_date_safe(last_modified or ""), response=given
+    )
+    return response if response.status_code == 304 else None
+
+
+def _directives(response):
+    return {d.strip().split("=")[0] for d in response.get("Cache-Control", "").split(",")}
+
+
+def _conditional(request):
+    return "HTTP_IF_NONE_MATCH" in request.META or "HTTP_IF_MODIFIED_SINCE" in request.META
 
 
 class PageCacheMiddleware:
@@ -71,8 +117,21 @@ class PageCacheMiddleware:
         # A response that moves the reader's visit cookie on is theirs alone: neither read nor stored.
         if not _anonymous_read(request) or visits.renews_cookie(request):
             return self.get_response(request)
-        version = site_version() if settings.PORTAL_PAGE_CACHE else None
-        key = _key(request, version) if version is not None else None
+        version = site_version()
+        token = _request_version.set(version)
+        try:
+            return self._respond(request, version)
+        finally:
+            _request_version.reset(token)
+
+    def _respond(self, request, version):
+        validators_key = _key(request, version, "validators") if version is not None else None
+        key = _key(request, version) if version is not None and settings.PORTAL_PAGE_CACHE else None
+        if validators_key and _conditional(request):
+            remembered = cache.get(validators_key)
+            if remembered is not None and (response := _not_modified(request, remembered)) is not None:
+                response["X-Page-Cache"] = "validated"
+                return response
         stored = cache.get(key) if key else None
         if stored is not None:
             status, headers, content = stored
@@ -80,11 +139,16 @@ class PageCacheMiddleware:
             for name, value in headers:
                 response[name] = value
             response["X-Page-Cache"] = "hit"
-            return response
+            return _not_modified(request, dict(headers)) or response
         response = self.get_response(request)
-        if response.status_code == 200 and not response.cookies and not response.streaming:
+        if response.status_code in (200, 304) and not response.cookies and not response.streaming:
             self._mark_public(response)
-            if key and "no-store" not in response.get("Cache-Control", ""):
+            cacheable = not {"no-store", "private"} & _directives(response)
+            if validators_key and cacheable:
+                remembered = {k: response[k] for k in VALIDATOR_HEADERS if k in response}
+                if "ETag" in remembered or "Last-Modified" in remembered:
+                    cache.set(validators_key, remembered, STORED_SECONDS)
+            if key and cacheable and response.status_code == 200:
                 headers = [(k, v) for k, v in response.items() if k.lower() != "x-page-cache"]
                 cache.set(key, (response.status_code, headers, response.content), STORED_SECONDS)
         return response

@@ -77,19 +77,20 @@ MIDDLEWARE = [
     # First: it times everything and logs the final answer, redirects and error pages included.
     "portal.logs.RequestLogMiddleware",
     "portal.middleware.HeadWithoutBodyMiddleware",  # before CommonMiddleware, which sets Content-Length
+    # Before everything a cached page or a 304 does not need (papers.pagecache): it answers them and
+    # conditional GETs itself, and stores pages with the headers the middleware below add; it keys
+    # them by the language LocaleMiddleware will choose. Before anything that could set a cookie.
+    # Outside the page cache: it sets the visit cookie on a response the cache never stored.
+    "papers.visits.VisitMiddleware",
+    "papers.pagecache.PageCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "portal.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
-    # ETags (from the content) and 304s for every page; outside the page cache, so a cached page
-    # answers a conditional GET too.
+    # ETags (from the content) and 304s for every page the page cache did not answer.
     "django.middleware.http.ConditionalGetMiddleware",
-    # Outside the page cache: it sets the visit cookie on a response the cache never stored.
-    "papers.visits.VisitMiddleware",
-    # After the locale is known, before anything that could set a cookie (papers.pagecache).
-    "papers.pagecache.PageCacheMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -297,7 +298,8 @@ FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.MemoryFileUploadHandler
 # must never change once readers have subscribed, or every item would look new.
 PORTAL_NAME = os.environ.get("PORTAL_NAME", "Paper digests")
 # Whole anonymous pages kept in the cache (papers.pagecache). Off only to measure what a first view
-# costs (benchmarks/page_bench.py); pages are still marked cacheable for proxies.
+# costs (benchmarks/page_bench.py); pages are still marked cacheable for proxies, and conditional GETs
+# still answered from the remembered validators (a 304 is never a first view).
 PORTAL_PAGE_CACHE = env_bool("PORTAL_PAGE_CACHE", True)
 FEED_TAG_AUTHORITY = os.environ.get("PORTAL_FEED_TAG_AUTHORITY", "paper-portal.localhost")
 

@@ -6,6 +6,7 @@ import datetime
 import feedparser
 import pytest
 from django.db import connection
+from django.test import Client
 
 from papers import curation
 from papers.importing import import_digest
@@ -216,3 +217,31 @@ def test_every_table_pages_are_made_of_moves_the_site_version(two_digests):
                 f"UPDATE {quote(table)} SET id = id WHERE id = (SELECT MIN(id) FROM {quote(table)})"
             )
         assert site_version() > before, table
+
+
+@pytest.mark.parametrize("page_cache", [True, False])
+def test_a_conditional_get_is_answered_before_the_view_with_one_query(
+    client, curator, two_digests, settings, django_assert_num_queries, page_cache
+):
+    """Validators are remembered with the page (and without it, the page cache off): a reader polling
+    with If-None-Match or If-Modified-Since costs the site version, and a change answers in full."""
+    settings.PORTAL_PAGE_CACHE = page_cache
+    for url in ("/feeds/latest.rss", "/", f"/institutions/{cmu().slug}/"):
+        first = client.get(url)
+        conditions = [{"HTTP_IF_NONE_MATCH": first["ETag"]}]
+        if "Last-Modified" in first:
+            conditions.append({"HTTP_IF_MODIFIED_SINCE": first["Last-Modified"]})
+        for condition in conditions:
+            with django_assert_num_queries(1):  # the site version
+                again = client.get(url, **condition)
+            assert again.status_code == 304 and again["X-Page-Cache"] == "validated", (url, condition)
+            assert again["ETag"] == first["ETag"] and again["Cache-Control"] == first["Cache-Control"], url
+            assert "Cookie" in again["Vary"] and not again.cookies and not again.content, url
+        assert client.get(url, HTTP_IF_NONE_MATCH='"another"').status_code == 200, url
+    etag = client.get("/feeds/latest.rss")["ETag"]
+    curator_client = Client()
+    curator_client.force_login(curator)
+    assert "X-Page-Cache" not in curator_client.get("/feeds/latest.rss", HTTP_IF_NONE_MATCH=etag)
+    _curator_edit("2301.00001", "Edited while a reader polls")
+    fresh = client.get("/feeds/latest.rss", HTTP_IF_NONE_MATCH=etag)
+    assert fresh.status_code == 200 and "Edited while a reader polls" in fresh.content.decode()
