@@ -226,6 +226,7 @@ class PaperFilter(django_filters.FilterSet):
             return queryset
         with_code = Q(pk__in=PaperLink.objects.filter(kind=LinkKind.CODE).values("paper_id"))
         return queryset.filter(with_code) if value else queryset.exclude(with_code)
+
     @cached_property
     def newest_day(self):
         """The day `since` counts back from: the newest digest's (one lookup on digest_newest_idx)."""
@@ -365,13 +366,14 @@ def area_facets(papers, areas, precounted=None):
     return areas
 
 
-def institution_facets(papers, limit=12, precounted=None):
+def institution_facets(papers, limit=12, precounted=None, cached=True):
     """The institutions most represented in the current selection.
 
     A selection with no institution filter reads them from its Precount (models.PaperCount). Other
     selections group every affiliation of the selection, the most expensive query of a list page:
     its answer is cached under the selection's SQL and the site version (papers.pagecache), which
-    moves with every write to what these counts and names are made of, so it is never stale.
+    moves with every write to what these counts and names are made of, so it is never stale; a
+    selection made of rows the site version does not follow (a reading list's) says `cached=False`.
     """
     if precounted is not None and not precounted.institution_id:
         rows = PaperCount.objects.exclude(institution_id=0)
@@ -390,7 +392,7 @@ def institution_facets(papers, limit=12, precounted=None):
         sql, params = papers.order_by().values("pk").query.sql_with_params()
     except EmptyResultSet:  # e.g. `pk__in` an empty list of search results
         return []
-    version = request_site_version()
+    version = request_site_version() if cached else None
     key = "institution-facets:" + hashlib.sha256(repr((sql, params, version, limit)).encode()).hexdigest()
     top = cache.get(key) if version is not None else None
     if top is None:

@@ -114,28 +114,40 @@ def paper_listing(params, *, fixed=None, list_url, feed=("latest", None), title=
         if "area" not in filterset.active():
             area_selection = papers
     query = filterset.query_params()
-    areas = area_facets(area_selection, filterset.areas, counts)
-    top = institution_facets(papers, precounted=counts)
     return Listing(
         filterset=filterset,
         page=page,
-        query=query,
-        area_facets=facet_links(areas, "area", query, key=lambda a: a.code, base=list_url),
-        institution_facets=facet_links(top, "institution", query, key=lambda i: i.slug, base=list_url),
-        both_toggle_url=toggle_url(query, "both", [] if query.get("both") else ["true"], base=list_url),
-        has_code_toggle_url=toggle_url(
-            query, "has_code", [] if query.get("has_code") else ["true"], base=list_url
-        ),
+        **selection_facets(filterset, papers, area_selection, base=list_url, counts=counts),
         feeds=feed_urls(*feed, query={k: v for k, v in query.items() if k not in (fixed or {})}, title=title),
         search_query=search_query,
         search_text=strip_control_characters(data.get("q", "")),
         search_shown="q" in data,
         problems=filterset.problems(),
-        window=window_links(filterset, query, base=list_url),
         previous_visit=previous_visit,
         # One COUNT, only for a reader with a previous visit; the cards compare dates they already have.
         new_count=papers.filter(listed_on__gt=previous_visit).count() if previous_visit else 0,
     )
+
+
+def selection_facets(filterset, papers, area_selection, *, base, counts=None, shared=True):
+    """The facet column of a selection: its query, each facet with its count and toggle URL (links to
+    `base`), the language and code toggles and the time window; what templates/papers/includes/
+    facets.html shows. `papers` is the selection, `area_selection` the same without its area filter,
+    `counts` its Precount if any; `shared=False` for a selection the site version does not follow (a
+    reading list), whose institution counts must not be cached under it.
+    """
+    query = filterset.query_params()
+    areas = area_facets(area_selection, filterset.areas, counts)
+    top = institution_facets(papers, precounted=counts, cached=shared)
+    flag = lambda name: toggle_url(query, name, [] if query.get(name) else ["true"], base=base)  # noqa: E731
+    return {
+        "query": query,
+        "area_facets": facet_links(areas, "area", query, key=lambda a: a.code, base=base),
+        "institution_facets": facet_links(top, "institution", query, key=lambda i: i.slug, base=base),
+        "both_toggle_url": flag("both"),
+        "has_code_toggle_url": flag("has_code"),
+        "window": window_links(filterset, query, base=base),
+    }
 
 
 def page_filterset(params, fixed=None):

@@ -44,13 +44,14 @@ def papers(reading_list):
     )
 
 
-def items(reading_list):
-    """The list's items whose paper is public, in the owner's order, each paper read for its card."""
-    return (
-        ListItem.objects.filter(reading_list=reading_list, paper__is_published=True)
-        .prefetch_related(Prefetch("paper", queryset=Paper.objects.for_cards()))
-        .order_by("position", "id")
-    )
+def items(reading_list, within=None):
+    """The list's items whose paper is public, in the owner's order, each paper read for its card;
+    with `within` (a Paper queryset: the page's filters over papers()), only the items of those."""
+    rows = ListItem.objects.filter(reading_list=reading_list, paper__is_published=True)
+    if within is not None:
+        rows = rows.filter(paper_id__in=within.order_by().values("pk"))
+    cards = Prefetch("paper", queryset=Paper.objects.for_cards())
+    return rows.prefetch_related(cards).order_by("position", "id")
 
 
 def feed_papers(reading_list, limit):

@@ -20,6 +20,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from papers.downloads import EXPORT_LIMIT, FORMATS, citation_response
+from papers.filters import PaperFilter
+from papers.listing import selection_facets, with_query
 from papers.models import Paper
 
 from . import remembered, selectors, services, tokens
@@ -142,11 +144,14 @@ def view_list(request, token):
     if reading_list is None:
         raise Http404("no such reading list")
     owned = next((t for t in remembered.edit_tokens(request) if tokens.view_token_for(t) == token), None)
+    selection = _selection(request, reading_list, reverse("readinglists:view", args=[token]))
+    items = selection.pop("items")
     context = {
         "list": reading_list,
-        "page": Paginator(selectors.items(reading_list), PAGE_SIZE).get_page(request.GET.get("page")),
+        **selection,
+        "page": Paginator(items, PAGE_SIZE).get_page(request.GET.get("page")),
         "feeds": _feeds(reading_list, token),
-        **_downloads(token),
+        **_downloads(token, selection["query"]),
         "edit_url": reverse("readinglists:edit", args=[owned]) if owned else None,
     }
     return render(request, "readinglists/view.html", context)
@@ -159,13 +164,40 @@ def download_list(request, token, fmt):
     reading_list = selectors.list_for_view(token)
     if reading_list is None:
         raise Http404("no such reading list")
-    return citation_response(request, selectors.papers(reading_list), fmt, "reading-list")
+    papers = _filterset(request, reading_list).qs.order_by(*ORDER)
+    return citation_response(request, papers, fmt, "reading-list")
 
 
-def _downloads(view_token):
-    """What templates/papers/includes/download_links.html needs, for a list's view token."""
+# The owner's order, which a filter or a search keeps (a list is the owner's, not ranked).
+ORDER = ("reading_list_items__position", "reading_list_items__id")
+
+
+def _filterset(request, reading_list):
+    # The one PaperFilter of every list page, over this list's papers only.
+    return PaperFilter(request.GET, queryset=selectors.papers(reading_list))
+
+
+def _selection(request, reading_list, base):
+    """The list's items as the page's filters narrow them, with the facet column that narrows them
+    (papers.listing.selection_facets, as on every list page) and what was ignored."""
+    filterset = _filterset(request, reading_list)
+    papers = filterset.qs
     return {
-        "downloads": {fmt: reverse("readinglists:download", args=[view_token, fmt]) for fmt in FORMATS},
+        **selection_facets(filterset, papers, filterset.qs_without("area"), base=base, shared=False),
+        "items": selectors.items(reading_list, within=papers if filterset.active() else None),
+        "problems": filterset.problems(),
+        "page_query": urlencode(filterset.query_params(), doseq=True),
+    }
+
+
+def _downloads(view_token, query):
+    """What templates/papers/includes/download_links.html needs, for a list's view token: the files
+    of what the page shows (its filters kept)."""
+    return {
+        "downloads": {
+            fmt: with_query(reverse("readinglists:download", args=[view_token, fmt]), query)
+            for fmt in FORMATS
+        },
         "export_limit": EXPORT_LIMIT,
     }
 
@@ -197,15 +229,18 @@ def _owner_page(request, reading_list, token, *, status=200, errors=None, item_e
     view_token = tokens.view_token_for(token)
     saved = _row_id(request.GET.get("saved")) if request.method != "POST" else None
     page_number = request.POST.get("page") if request.method == "POST" else request.GET.get("page")
+    selection = _selection(request, reading_list, reverse("readinglists:edit", args=[token]))
+    items = selection.pop("items")
     context = {
         "list": reading_list,
-        "page": Paginator(selectors.items(reading_list), PAGE_SIZE).get_page(page_number),
+        **selection,
+        "page": Paginator(items, PAGE_SIZE).get_page(page_number),
         "token": token,
         "edit_link": request.build_absolute_uri(reverse("readinglists:edit", args=[token])),
         "view_url": reverse("readinglists:view", args=[view_token]),
         "view_link": request.build_absolute_uri(reverse("readinglists:view", args=[view_token])),
         "feeds": _feeds(reading_list, view_token),
-        **_downloads(view_token),
+        **_downloads(view_token, selection["query"]),
         "saved": _published_paper(pk=saved) if saved is not None else None,
         "already": "already" in request.GET,
         "back": _same_site_path(request, request.GET.get("back")),

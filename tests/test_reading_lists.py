@@ -485,10 +485,11 @@ def test_a_list_page_reads_its_papers_in_a_constant_number_of_queries(papers, dj
     view_url = links(reader, edit_url)
     for arxiv_id in ("2301.00003", "2301.00004", "2301.00005", "2301.00006"):
         save(reader, papers[arxiv_id])
-    # The page cache's site version, the list, the count, the items, their papers, authors, institutions.
-    with django_assert_max_num_queries(7):
+    # The page cache's site version, the list, the count, the items, their papers, authors,
+    # institutions; and the facet column's areas, area counts and institution counts.
+    with django_assert_max_num_queries(10):
         assert len(card_titles(Client().get(view_url))) == 6
-    with django_assert_max_num_queries(7):
+    with django_assert_max_num_queries(10):
         assert len(card_titles(reader.get(edit_url))) == 6
 
 
@@ -519,3 +520,41 @@ def test_control_characters_leave_names_and_notes(papers):
     owner_post(reader, edit_url, action="note", item=saved.items.get().pk, note="line one\nline\x0btwo")
     assert saved.items.get().note == "line one\nline two"
     assert not feedparser.parse(Client().get(links(reader, edit_url) + "feed.rss").content).bozo
+
+
+def test_a_list_narrows_by_the_facets_of_every_list_page_and_downloads_what_it_shows(papers):
+    reader = browser()
+    for arxiv_id in ("2301.00001", "2301.00002", "2301.00005", "2301.00006"):
+        edit_url = edit_url_of(save(reader, papers[arxiv_id]))
+    view_url = links(reader, edit_url)
+    colleague = Client()
+    page = colleague.get(view_url)
+    # The facet column counts the list's papers, not the site's: ETH and KTH papers are not on it.
+    counts = {area.code: area.n for area in page.context["area_facets"]}
+    assert counts == {"AS": 0, "CL": 0, "CV": 1, "LG": 2, "RO": 1}
+    assert {i.name: i.n for i in page.context["institution_facets"]} == {"CMU": 1, "MIT": 1, "UCL": 2}
+    html = page.content.decode()
+    assert f'href="{view_url}?area=LG"' in html and 'class="facets"' in html
+
+    narrowed = colleague.get(view_url, {"area": "LG"})
+    assert card_titles(narrowed) == ["Learning at UCL", "Sixth paper"]  # still the owner's order
+    assert 'Clear filters' in narrowed.content.decode()
+    ucl = colleague.get(view_url, {"institution": Institution.objects.get(name="UCL").slug})
+    assert card_titles(ucl) == ["Learning at UCL", "Sixth paper"]
+    owner = reader.get(edit_url, {"area": "CV"})
+    assert card_titles(owner) == ["Vision at CMU"]
+    assert 'name="position"' not in owner.content.decode()  # a position counts the whole list
+
+    # The download links keep the filter, and the file holds exactly the page's papers.
+    link = re.search(r'href="([^"]+papers\.ris\?area=LG)"', narrowed.content.decode()).group(1)
+    records = rispy.loads(colleague.get(link.replace("&amp;", "&")).content.decode())
+    assert [r["title"] for r in records] == ["Learning at UCL", "Sixth paper"]
+
+    # Saving a paper changes the counts at once (the facet cache does not follow reading lists).
+    save(reader, papers["2301.00003"])
+    again = colleague.get(view_url)
+    assert {area.code: area.n for area in again.context["area_facets"]}["CL"] == 1
+    # Nonsense is ignored with a message, never a 500.
+    odd = colleague.get(view_url, {"area": "XX", "from": "2025-13-45"})
+    assert odd.status_code == 200 and len(card_titles(odd)) == 5
+    assert odd.content.decode().count('class="filter-error"') == 2
