@@ -448,3 +448,20 @@ def test_postgresql_import_plans_for_hot_indexes_only_inside_its_transaction(mon
     assert import_digest(daily_digest([Entry("Paper", "2301.00001")]), name="x.txt").created == 1
     assert seen == ["1.1"]
     assert setting() == before
+
+
+def test_a_renamed_area_and_a_cleared_paper_area_do_not_break_a_later_import():
+    # A curator renamed CV's code and cleared a paper's area; the paper's old entry still says CV.
+    abstract = "Cameras see the world in a new way."
+    assert not import_digest(
+        daily_digest([Entry("Seeing", "2301.00009", area="CV", abstract_en=abstract)]), name="d.txt"
+    ).failed
+    Area.objects.filter(code="CV").update(code="VIS")
+    Paper.objects.filter(arxiv_id="2301.00009").update(area=None)
+
+    report = import_digest(stream_digest([abstract]), name="s.txt")
+
+    assert not report.failed and report.matched == 1
+    paper = Paper.objects.get(arxiv_id="2301.00009")
+    assert paper.area is None  # no area of that code exists any more: nothing is guessed
+    assert paper.entries.count() == 2

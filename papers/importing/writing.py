@@ -231,7 +231,8 @@ def _apply(slot, areas):
     if merged.arxiv_id and not paper.arxiv_id:
         paper.arxiv_id = merged.arxiv_id
     if merged.area_code and not paper.area_id:
-        paper.area = areas.get(merged.area_code) or Area.objects.get(code=merged.area_code)
+        # The code may be an older entry's, of an area since renamed: then nothing is guessed.
+        paper.area = areas.get(merged.area_code) or Area.objects.filter(code=merged.area_code).first()
     if paper.authors_source != Source.CURATOR:
         paper.authors_truncated = values["authors_truncated"]
         paper.authors_source = values["authors_source"]
