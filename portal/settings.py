@@ -115,6 +115,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "papers.context_processors.interface",
                 "papers.context_processors.vocabulary",
+                "papers.context_processors.card_labels",
             ],
         },
     },
