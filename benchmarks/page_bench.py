@@ -80,9 +80,24 @@ def pages(slug, deep_page, paper_id, etag):
 
 
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free port on 127.0.0.1: any, or the first free one of BENCH_PORTS ("18300-18399") when a
+    shared machine gives each checkout its own range."""
+    first, _, last = os.environ.get("BENCH_PORTS", "0-0").partition("-")
+    for port in range(int(first), int(last or first) + 1):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            if port and port not in _TAKEN:
+                _TAKEN.add(port)
+                return port
+            if not port:
+                return s.getsockname()[1]
+    raise SystemExit(f"no free port in BENCH_PORTS={os.environ['BENCH_PORTS']}")
+
+
+_TAKEN = set()  # handed out already: the servers bind them only later
 
 
 @contextmanager

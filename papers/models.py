@@ -13,11 +13,10 @@ import unicodedata
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Prefetch, Q
-from django.urls import reverse
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
-from . import links, parsing
+from . import links, parsing, urlbuild
 from .cleaning import describe_control_characters, has_control_characters
 from .parsing import AREA_CODE, MAX_ARXIV_ID_LENGTH, MAX_NAME_LENGTH, MAX_REPOSTED_FROM_LENGTH, TEXT_FIELDS
 
@@ -88,7 +87,7 @@ class Area(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
-        return reverse("papers:area", args=[self.code])
+        return urlbuild.url("papers:area", self.code)
 
     def clean(self):
         # Before the uniqueness check, so "cv" clashes with "CV" as a form error, not an IntegrityError.
@@ -170,12 +169,12 @@ class NamedEntity(models.Model):
 
 class Author(NamedEntity):
     def get_absolute_url(self):
-        return reverse("papers:author", args=[self.slug])
+        return urlbuild.url("papers:author", self.slug)
 
 
 class Institution(NamedEntity):
     def get_absolute_url(self):
-        return reverse("papers:institution", args=[self.slug])
+        return urlbuild.url("papers:institution", self.slug)
 
 
 # A digest's format and an entry's section are the parser's values (papers.parsing, which stays free
@@ -216,7 +215,7 @@ class Digest(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("papers:digest", args=[self.pk])
+        return urlbuild.url("papers:digest", self.pk)
 
 
 # A paper's provenance columns: one per text field, and one per list (authors, institutions).
@@ -358,7 +357,7 @@ class Paper(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
-        return reverse("papers:paper", args=[self.pk])
+        return urlbuild.url("papers:paper", self.pk)
 
     # A paper the digests gave no title (an abstract-stream line) stands in with the start of its text,
     # behind a label saying so, so that nobody takes it for the real title. Pages label it in the

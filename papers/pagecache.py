@@ -59,6 +59,12 @@ def site_version():
 _request_version = contextvars.ContextVar("site_version", default=None)
 
 
+def known_site_version():
+    """The site version the current request read already, or None (not an anonymous read): for what
+    is worth caching only when it costs no query of its own (papers.cardcache)."""
+    return _request_version.get()
+
+
 def request_site_version():
     """The site version the current request read (PageCacheMiddleware), else site_version()."""
     version = _request_version.get()

@@ -115,6 +115,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "papers.context_processors.interface",
                 "papers.context_processors.vocabulary",
+                "papers.context_processors.card_labels",
             ],
         },
     },
@@ -301,6 +302,8 @@ PORTAL_NAME = os.environ.get("PORTAL_NAME", "Paper digests")
 # costs (benchmarks/page_bench.py); pages are still marked cacheable for proxies, and conditional GETs
 # still answered from the remembered validators (a 304 is never a first view).
 PORTAL_PAGE_CACHE = env_bool("PORTAL_PAGE_CACHE", True)
+# Rendered paper cards kept in the cache too (papers.cardcache), for the pages the page cache misses.
+PORTAL_CARD_CACHE = env_bool("PORTAL_CARD_CACHE", True)
 FEED_TAG_AUTHORITY = os.environ.get("PORTAL_FEED_TAG_AUTHORITY", "paper-portal.localhost")
 
 # Logs go to stdout, one line per request and per imported file (portal/logs.py): readable text, or
