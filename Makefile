@@ -30,6 +30,7 @@ install: $(VENV)/.installed
 run: install .secret_key
 	$(MANAGE) migrate --noinput
 	$(MANAGE) collectstatic --noinput --verbosity 0
+	$(MANAGE) load_institutions
 	$(MANAGE) load_digests seeds/
 	@echo "Serving the portal at http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
 	$(PLAIN_HTTP) DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat .secret_key)}" $(VENV)/bin/gunicorn portal.wsgi \
@@ -37,6 +38,7 @@ run: install .secret_key
 
 dev: install
 	DJANGO_DEBUG=1 $(PY) manage.py migrate --noinput
+	DJANGO_DEBUG=1 $(PY) manage.py load_institutions
 	DJANGO_DEBUG=1 $(PY) manage.py load_digests seeds/
 	DJANGO_DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
 

@@ -13,7 +13,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from . import curation, duplicates
+from . import curation, duplicates, institutions
 from .forms import (
     ConfirmImportForm,
     DigestDateForm,
@@ -450,6 +450,20 @@ class InstitutionAdmin(NamedEntityAdmin):
     link_name = "affiliations"
     paper_filter = "institutions__id__exact"
     merge = staticmethod(curation.merge_institutions)
+    list_display = ["name", "name_zh", "kind", "country", "paper_count", "merged_into"]
+    list_filter = [AliasFilter, "kind", "country"]
+    search_fields = ["name", "name_zh", "short_names", "aliases__name"]
+    readonly_fields = [*NamedEntityAdmin.readonly_fields, "reference_key", "details_curated"]
+
+    def get_fields(self, request, obj=None):
+        details = ["name", *Institution.DETAIL_FIELDS]
+        return [*details, *self.readonly_fields] if obj else details
+
+    def save_model(self, request, obj, form, change):
+        # A curator's name or details win over every later load of the reference table.
+        if change and {"name", *Institution.DETAIL_FIELDS} & set(form.changed_data):
+            obj.details_curated = True
+        super().save_model(request, obj, form, change)
 
     def get_urls(self):
         view = self.admin_site.admin_view(self.duplicates_view)
@@ -478,7 +492,7 @@ class InstitutionAdmin(NamedEntityAdmin):
                 )
             return redirect(request.path)  # a reload never posts twice
         request.current_app = self.admin_site.name
-        suggestions = curation.suggest_institution_merges()
+        suggestions = curation.suggest_institution_merges(known_spellings=institutions.spelling_groups())
         context = {
             **self.admin_site.each_context(request),
             "title": _("Likely duplicate institutions"),

@@ -44,4 +44,5 @@ def _card_labels():
         "no_english": _("No English abstract in the digests yet."),
         "save": _("Save to reading list"),
         "text_order": ("zh", "en") if zh_first else ("en", "zh"),
+        "ui_zh": zh_first,
     }

@@ -302,7 +302,8 @@ def plain_text(paper):
     if paper.abstract_en:
         parts += ["English:", paper.abstract_en]
     if institutions := paper.ordered_institutions():
-        parts.append("Institutions / 机构: " + "; ".join(i.name for i in institutions))
+        names = (" ".join(filter(None, (i.name, i.name_zh))) for i in institutions)
+        parts.append("Institutions / 机构: " + "; ".join(names))
     if paper.arxiv_id:
         parts.append(f"arXiv: {paper.arxiv_abs_url} · PDF: {paper.arxiv_pdf_url}")
     return "\n\n".join(parts)

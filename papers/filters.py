@@ -11,7 +11,7 @@ import django_filters
 from django import forms
 from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
-from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, Sum, Value
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
@@ -27,10 +27,13 @@ from .models import (
     Digest,
     DigestEntry,
     Institution,
+    InstitutionKind,
     LinkKind,
     Paper,
     PaperCount,
     PaperLink,
+    ReferenceCountry,
+    normalize_name,
 )
 from .pagecache import request_site_version
 
@@ -90,8 +93,55 @@ class AreaFilter(django_filters.MultipleChoiceFilter):
     field_class = BoundedMultipleChoiceField
 
 
+class InstitutionField(BoundedModelMultipleChoiceField):
+    """?institution= takes an institution's slug, English or Chinese name or a short name
+    (`carnegie-mellon-university`, `Carnegie Mellon University`, `卡内基梅隆大学`, `CMU`), all in one
+    query; links are written with the slug."""
+
+    def _check_values(self, value):
+        values = {str(v) for v in value}
+        for v in values:
+            self.validate_no_null_characters(v)
+        names = {normalize_name(v) for v in values}
+        matches = Q(slug__in=values) | Q(normalized_name__in=names) | Q(name_zh__in=values)
+        for v in values:
+            matches |= Q(short_names__icontains=v)
+        rows = list(self.queryset.filter(matches))
+        found = []
+        for v in values:
+            row = next((r for r in rows if _names_institution(r, v)), None)
+            if row is None:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_choice"], code="invalid_choice", params={"value": v}
+                )
+            found.append(row)
+        return list(dict.fromkeys(found))
+
+
+def _names_institution(row, value):
+    folded = normalize_name(value)
+    return (
+        value == row.slug
+        or folded == row.normalized_name
+        or value == row.name_zh
+        or folded in {normalize_name(n) for n in row.short_name_list}
+    )
+
+
 class InstitutionFilter(django_filters.ModelMultipleChoiceFilter):
-    field_class = BoundedModelMultipleChoiceField
+    field_class = InstitutionField
+
+
+class InstitutionDetailFilter(django_filters.MultipleChoiceFilter):
+    """?kind= and ?country=: the papers listing an institution of that kind, or in that country."""
+
+    field_class = BoundedMultipleChoiceField
+
+    def filter(self, queryset, value):
+        if not value:
+            return queryset
+        links = Affiliation.objects.filter(**{f"institution__{self.field_name}__in": value})
+        return queryset.filter(pk__in=links.values("paper_id"))
 
 
 class DayField(forms.Field):
@@ -160,6 +210,8 @@ class PaperFilter(django_filters.FilterSet):
         queryset=Institution.objects.canonical(),
         label=_("Institution"),
     )
+    kind = InstitutionDetailFilter(field_name="kind", choices=InstitutionKind.choices, label=_("Kind"))
+    country = InstitutionDetailFilter(field_name="country", choices=(), label=_("Country"))
     author = django_filters.ModelChoiceFilter(
         method="filter_author", to_field_name="slug", queryset=Author.objects.canonical(), label=_("Author")
     )
@@ -194,6 +246,16 @@ class PaperFilter(django_filters.FilterSet):
         # for the facets (area_facets). A feed's conditional GET without ?area= never loads it.
         if self.data and self.data.get("area"):
             self.filters["area"].extra["choices"] = [(a.code, a.code) for a in self.areas]
+        if self.data and self.data.get("country"):
+            # The reference table's countries, and any other a curator gave an institution.
+            stored = Institution.objects.exclude(country="").values_list("country", flat=True).distinct()
+            codes = sorted({*self.countries, *stored})
+            self.filters["country"].extra["choices"] = [(code, code) for code in codes]
+
+    @cached_property
+    def countries(self):
+        """Country code → its (English, Chinese) names, as the reference table gives them."""
+        return {c.code: (c.name_en, c.name_zh) for c in ReferenceCountry.objects.all()}
 
     @cached_property
     def areas(self):
@@ -380,37 +442,84 @@ def institution_facets(papers, limit=12, precounted=None, cached=True):
         if precounted.area_ids:
             rows = rows.filter(area_id__in=precounted.area_ids)
         top = list(
-            rows.values_list("institution_id", "institution__name", "institution__slug")
+            rows.values_list(*INSTITUTION_FACET_FIELDS)
             .annotate(total=Sum("n"))
             .filter(total__gt=0)
             .order_by("-total", "institution__name")[:limit]
         )
         return _institutions(top)
-    if papers.query.is_empty():  # e.g. a search with no searchable words: nothing to count
-        return []
-    try:
-        sql, params = papers.order_by().values("pk").query.sql_with_params()
-    except EmptyResultSet:  # e.g. `pk__in` an empty list of search results
-        return []
-    version = request_site_version() if cached else None
-    key = "institution-facets:" + hashlib.sha256(repr((sql, params, version, limit)).encode()).hexdigest()
-    top = cache.get(key) if version is not None else None
-    if top is None:
-        top = list(
-            Affiliation.objects.filter(paper__in=papers.order_by().values("pk"))
-            .values_list("institution_id", "institution__name", "institution__slug")
+    top = _selection_counts(
+        f"institutions-{limit}",
+        papers,
+        cached,
+        lambda selection: list(
+            Affiliation.objects.filter(paper__in=selection)
+            .values_list(*INSTITUTION_FACET_FIELDS)
             .annotate(n=Count("paper_id"))
             .order_by("-n", "institution__name")[:limit]
-        )
+        ),
+    )
+    return _institutions(top or [])
+
+
+def detail_facets(papers, cached=True):
+    """{"kind": [(value, papers)], "country": [...]}: the institution kinds and countries of the
+    selection's papers, most papers first; a paper counts once per value however many of its
+    institutions have it. One query (a UNION of the two groupings), cached like institution_facets()."""
+    rows = _selection_counts("institution-details", papers, cached, _count_details) or []
+    facets = {field: [] for field in DETAIL_FACETS}
+    for field, value, n in sorted(rows, key=lambda row: (row[0], -row[2], row[1])):
+        facets[field].append((value, n))
+    return facets
+
+
+DETAIL_FACETS = ("kind", "country")
+
+
+def _count_details(selection):
+    groupings = [
+        Affiliation.objects.filter(paper__in=selection)
+        .exclude(**{f"institution__{field}": ""})
+        .annotate(facet=Value(field), value=F(f"institution__{field}"))
+        .values_list("facet", "value")
+        .annotate(n=Count("paper_id", distinct=True))
+        .order_by()
+        for field in DETAIL_FACETS
+    ]
+    return list(groupings[0].union(*groupings[1:], all=True))
+
+
+def _selection_counts(name, papers, cached, count):
+    """`count(selection)` for a selection's ids subquery, cached under its SQL and the site version
+    (papers.pagecache), which moves with every write to what the counts are made of, so it is never
+    stale; None when the selection is empty by construction."""
+    if papers.query.is_empty():  # e.g. a search with no searchable words: nothing to count
+        return None
+    selection = papers.order_by().values("pk")
+    try:
+        sql, params = selection.query.sql_with_params()
+    except EmptyResultSet:  # e.g. `pk__in` an empty list of search results
+        return None
+    version = request_site_version() if cached else None
+    key = f"facets-{name}:" + hashlib.sha256(repr((sql, params, version)).encode()).hexdigest()
+    counts = cache.get(key) if version is not None else None
+    if counts is None:
+        counts = count(selection)
         if version is not None:
-            cache.set(key, top, FACET_CACHE_SECONDS)
-    return _institutions(top)
+            cache.set(key, counts, FACET_CACHE_SECONDS)
+    return counts
+
+
+# What a facet shows of an institution.
+INSTITUTION_FACET_FIELDS = (
+    "institution_id", "institution__name", "institution__name_zh", "institution__slug",
+)  # fmt: skip
 
 
 def _institutions(top):
     institutions = []
-    for pk, name, slug, n in top:
-        institution = Institution(pk=pk, name=name, slug=slug)
+    for pk, name, name_zh, slug, n in top:
+        institution = Institution(pk=pk, name=name, name_zh=name_zh, slug=slug)
         institution.n = n
         institutions.append(institution)
     return institutions

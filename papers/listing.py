@@ -11,11 +11,12 @@ from urllib.parse import urlencode
 
 from django.core.paginator import Page, Paginator
 from django.urls import reverse
+from django.utils.translation import get_language
 
 from . import search
 from .cleaning import strip_control_characters
-from .filters import WINDOW_PARAMS, PaperFilter, area_facets, institution_facets, precount
-from .models import Paper
+from .filters import WINDOW_PARAMS, PaperFilter, area_facets, detail_facets, institution_facets, precount
+from .models import InstitutionKind, Paper
 
 PAGE_SIZE = 25
 ORPHANS = 3
@@ -39,6 +40,15 @@ class IdsFirstPaginator(Paginator):
 
 
 @dataclass
+class Facet:
+    """A facet value that is not a row (an institution kind, a country), with its count and label."""
+
+    value: str
+    n: int
+    label: str
+
+
+@dataclass
 class Listing:
     """One list page's read model; the template's context, by these names."""
 
@@ -47,6 +57,8 @@ class Listing:
     query: dict  # the active filters in URL form, {name: [values]}
     area_facets: list
     institution_facets: list
+    kind_facets: list
+    country_facets: list
     both_toggle_url: str
     has_code_toggle_url: str
     feeds: dict
@@ -139,11 +151,24 @@ def selection_facets(filterset, papers, area_selection, *, base, counts=None, sh
     query = filterset.query_params()
     areas = area_facets(area_selection, filterset.areas, counts)
     top = institution_facets(papers, precounted=counts, cached=shared)
+    zh = get_language().startswith("zh")
+    details = detail_facets(papers, cached=shared)
+    kinds = [
+        Facet(value, n, InstitutionKind(value).label)
+        for value, n in details["kind"]
+        if value in InstitutionKind.values
+    ]
+    names = filterset.countries if details["country"] else {}  # a query only when there are some
+    countries = [
+        Facet(code, n, names.get(code, (code, code))[1 if zh else 0]) for code, n in details["country"]
+    ]
     flag = lambda name: toggle_url(query, name, [] if query.get(name) else ["true"], base=base)  # noqa: E731
     return {
         "query": query,
         "area_facets": facet_links(areas, "area", query, key=lambda a: a.code, base=base),
         "institution_facets": facet_links(top, "institution", query, key=lambda i: i.slug, base=base),
+        "kind_facets": facet_links(kinds, "kind", query, key=lambda f: f.value, base=base),
+        "country_facets": facet_links(countries, "country", query, key=lambda f: f.value, base=base),
         "both_toggle_url": flag("both"),
         "has_code_toggle_url": flag("has_code"),
         "window": window_links(filterset, query, base=base),

@@ -8,16 +8,16 @@ paper card reads), kept_id() (how an alias leads to its kept row), display_title
 (a title for every paper, untitled ones included).
 """
 
-import unicodedata
-
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Prefetch, Q
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
-from . import links, parsing, urlbuild
+from . import links, parsing, reference, urlbuild
 from .cleaning import describe_control_characters, has_control_characters
+from .names import normalize_name
 from .parsing import AREA_CODE, MAX_ARXIV_ID_LENGTH, MAX_NAME_LENGTH, MAX_REPOSTED_FROM_LENGTH, TEXT_FIELDS
 
 
@@ -33,12 +33,6 @@ def no_control_characters(value):
 
 # Every text a curator can edit is checked; the importer removes these characters while parsing.
 CLEAN_TEXT = [no_control_characters]
-
-
-def normalize_name(name):
-    """The key two spellings of one author or institution share: width, case and spacing folded."""
-    folded = unicodedata.normalize("NFKC", name).casefold()
-    return " ".join(folded.split()).strip(" .,;")
 
 
 def slug_base(name):
@@ -172,9 +166,136 @@ class Author(NamedEntity):
         return urlbuild.url("papers:author", self.slug)
 
 
+def split_short_names(text):
+    """Institution.short_names as a list ("THU, Tsinghua" → ["THU", "Tsinghua"])."""
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
+class InstitutionKind(models.TextChoices):
+    UNIVERSITY = reference.UNIVERSITY, _("university")
+    COMPANY = reference.COMPANY, _("company")
+    LAB = reference.LAB, _("research lab")
+    NONPROFIT = reference.NONPROFIT, _("government or non-profit")
+
+
 class Institution(NamedEntity):
+    """An institution; a kept row carries its details (the reference table's, or a curator's)."""
+
+    name_zh = models.CharField(
+        _("Chinese name"),
+        max_length=MAX_NAME_LENGTH,
+        blank=True,
+        default="",
+        db_default="",
+        validators=CLEAN_TEXT,
+    )
+    # Shown beside the name and searchable (THU, CMU); spellings a digest prints are alias rows.
+    short_names = models.CharField(
+        _("short names"),
+        max_length=MAX_NAME_LENGTH,
+        blank=True,
+        default="",
+        db_default="",
+        validators=CLEAN_TEXT,
+        help_text=_("Separated by commas, e.g. “CMU”."),
+    )
+    kind = models.CharField(
+        _("kind"), max_length=12, choices=InstitutionKind.choices, blank=True, default="", db_default=""
+    )
+    country = models.CharField(
+        _("country"),
+        max_length=2,
+        blank=True,
+        default="",
+        db_default="",
+        validators=[RegexValidator(reference.COUNTRY, _("Two capital letters, as ISO 3166 writes them."))],
+        help_text=_("ISO 3166 code, e.g. CN or US."),
+    )
+    # The reference table entry (papers.reference) this row stands for, if any.
+    reference_key = models.CharField(max_length=40, blank=True, default="", db_default="", editable=False)
+    # A curator edited the details: loading the reference table no longer changes them.
+    details_curated = models.BooleanField(default=False, db_default=False, editable=False)
+
+    DETAIL_FIELDS = ("name_zh", "short_names", "kind", "country")
+
+    class Meta(NamedEntity.Meta):
+        constraints = [
+            one_of("kind", InstitutionKind, name="institution_kind_valid", blank=True),
+            models.UniqueConstraint(
+                fields=["reference_key"],
+                condition=~Q(reference_key=""),
+                name="institution_reference_key_unique",
+            ),
+        ]
+        indexes = [models.Index(fields=["country"], name="institution_country_idx")]
+
     def get_absolute_url(self):
         return urlbuild.url("papers:institution", self.slug)
+
+    @property
+    def short_name_list(self):
+        return split_short_names(self.short_names)
+
+    def names_in(self, language):
+        """(the name to show first, the other or None) for an interface language code."""
+        if language.startswith("zh") and self.name_zh:
+            return self.name_zh, self.name
+        return self.name, self.name_zh or None
+
+
+class ReferenceInstitution(models.Model):
+    """An entry of the loaded reference table (papers.reference): what the importer maps spellings to."""
+
+    key = models.CharField(max_length=40, unique=True)
+    name = models.CharField(max_length=MAX_NAME_LENGTH)
+    name_zh = models.CharField(max_length=MAX_NAME_LENGTH)
+    short_names = models.CharField(max_length=MAX_NAME_LENGTH, blank=True)
+    kind = models.CharField(max_length=12, choices=InstitutionKind.choices)
+    country = models.CharField(max_length=2)
+
+    class Meta:
+        ordering = ["key"]
+
+    def __str__(self):
+        return self.name
+
+
+class ReferenceSpelling(models.Model):
+    normalized_name = models.CharField(max_length=MAX_NAME_LENGTH, unique=True)
+    spelling = models.CharField(max_length=MAX_NAME_LENGTH)
+    entry = models.ForeignKey(ReferenceInstitution, on_delete=models.CASCADE, related_name="spellings")
+
+    def __str__(self):
+        return self.spelling
+
+
+class ReferenceCountry(models.Model):
+    code = models.CharField(max_length=2, unique=True)
+    name_en = models.CharField(max_length=100)
+    name_zh = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.name_en
+
+
+class ReferenceLoad(models.Model):
+    """Each load of the reference table: which file version, when, and what it matched."""
+
+    checksum = models.CharField(max_length=64)
+    loaded_at = models.DateTimeField(auto_now_add=True)
+    entries = models.PositiveIntegerField()
+    matched = models.PositiveIntegerField(help_text=_("Stored institutions it matched."))
+    merged = models.PositiveIntegerField(help_text=_("Stored rows it merged as spellings of one entry."))
+
+    class Meta:
+        ordering = ["-loaded_at", "-id"]
+        get_latest_by = "loaded_at"
+
+    def __str__(self):
+        return f"{self.checksum[:12]} at {self.loaded_at:%Y-%m-%d %H:%M}"
 
 
 # A digest's format and an entry's section are the parser's values (papers.parsing, which stays free
@@ -615,7 +736,7 @@ class SearchEntry(models.Model):
 SITE_VERSION_TABLES = [
     "papers_paper", "papers_author", "papers_institution", "papers_area", "papers_digest",
     "papers_digestentry", "papers_authorship", "papers_affiliation", "papers_paperlink",
-    "papers_papercount",
+    "papers_papercount", "papers_referencecountry",
 ]  # fmt: skip
 
 

@@ -14,7 +14,7 @@ from .cleaning import strip_control_characters
 from .downloads import EXPORT_LIMIT, citation_response, digest_papers, download_urls, record
 from .institution_stats import cached_institution_stats
 from .listing import feed_urls, listed_papers, paper_listing
-from .models import Area, Author, Digest, DigestEntry, Institution, Paper
+from .models import Area, Author, Digest, DigestEntry, Institution, Paper, ReferenceCountry
 
 # Every list page takes `fmt` ("bib", "ris") from its download URL (<page>papers.<fmt>, papers.urls):
 # the download is then the page's own selection, found by the same lookups, as a file.
@@ -55,6 +55,9 @@ def institution_detail(request, slug, fmt=None):
         feed=("institution", institution.slug),
         heading=institution,
         institution=institution,
+        institution_country=ReferenceCountry.objects.filter(code=institution.country).first()
+        if institution.country
+        else None,
         institution_stats=cached_institution_stats(institution) if first_page else None,
         fmt=fmt,
     )

@@ -292,6 +292,7 @@ def main():
         manage(env, "check", "--deploy", "--fail-level", "WARNING")
         manage(env, "migrate", "--noinput", "--verbosity", "0")
         manage(env, "collectstatic", "--noinput", "--verbosity", "0")
+        manage(env, "load_institutions")
         manage(env, "load_digests", "--quiet-warnings", "seeds/")
         with tempfile.TemporaryDirectory(prefix="smoke-") as workdir:
             server = Server(env, Path(workdir))

@@ -80,7 +80,9 @@ def test_compose_services_and_their_start_order(compose):
     migrate = services["migrate"]
     assert migrate["restart"] == "no"  # one-shot
     script = migrate["command"][-1]
-    assert script.index("manage.py migrate") < script.index("load_digests") and "seeds/" in script
+    steps = [script.index(step) for step in ("manage.py migrate", "load_institutions", "load_digests")]
+    assert steps == sorted(steps)
+    assert "seeds/" in script
     assert migrate["depends_on"] == {"db": healthy}
 
     web = services["web"]

@@ -236,13 +236,13 @@ def test_chinese_interface_puts_chinese_first(client, seeded):
 @pytest.mark.parametrize(
     "url,most",
     [
-        ("/", 7),
-        ("/?area=LG&area=CV", 7),
-        ("/areas/LG/", 8),
+        ("/", 8),
+        ("/?area=LG&area=CV", 8),
+        ("/areas/LG/", 9),
         ("/digests/{digest}/", 9),
         ("/papers/{paper}/", 9),
-        ("/institutions/some-university/", 14),  # with its 4 figures' reads (papers.institution_stats)
-        ("/?area=LG&institution=some-university", 8),
+        ("/institutions/some-university/", 15),  # with its 4 figures' reads (papers.institution_stats)
+        ("/?area=LG&institution=some-university", 9),
     ],
 )
 def test_constant_queries_per_page(client, django_assert_max_num_queries, url, most, papers):
@@ -253,7 +253,8 @@ def test_constant_queries_per_page(client, django_assert_max_num_queries, url, m
 
     url = url.format(digest=Digest.objects.get().pk, paper=paper.pk)
     # A list page, page and facet caches cold: the site version (papers.pagecache), areas, the
-    # selection's PaperCount rows (its count and area facets), institution facet counts, the page of
+    # selection's PaperCount rows (its count and area facets), institution facet counts, the kind
+    # and country counts (one UNION; the country names too when there are some), the page of
     # papers, its authors, its institutions; a facet page adds its own object (/areas/LG/), and an
     # institution filter the institution (its page: also its aliases). The same whatever the number of papers.
     with django_assert_max_num_queries(most):

@@ -486,10 +486,10 @@ def test_a_list_page_reads_its_papers_in_a_constant_number_of_queries(papers, dj
     for arxiv_id in ("2301.00003", "2301.00004", "2301.00005", "2301.00006"):
         save(reader, papers[arxiv_id])
     # The page cache's site version, the list, the count, the items, their papers, authors,
-    # institutions; and the facet column's areas, area counts and institution counts.
-    with django_assert_max_num_queries(10):
+    # institutions; and the facet column's areas, area counts, institution counts and kinds and countries.
+    with django_assert_max_num_queries(11):
         assert len(card_titles(Client().get(view_url))) == 6
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(11):
         assert len(card_titles(reader.get(edit_url))) == 6
 
 

@@ -1,10 +1,22 @@
 """Ordered author and institution lists: names to rows (creating new ones, following aliases to the
-kept row), slugs for new rows, and the lists of the papers an import touches."""
+kept row, mapping an institution's new spelling through the loaded reference table), slugs for new
+rows, and the lists of the papers an import touches."""
 
 import hashlib
 
 from .. import bulk, search
-from ..models import Affiliation, Author, Authorship, Institution, kept_id, normalize_name, slug_base
+from ..models import (
+    Affiliation,
+    Author,
+    Authorship,
+    Institution,
+    ReferenceInstitution,
+    ReferenceSpelling,
+    kept_id,
+    normalize_name,
+    slug_base,
+    unique_slug,
+)
 from . import rules
 
 
@@ -23,6 +35,8 @@ def write_people(slots, prepared):
         ("institutions", "affiliations", Institution, Affiliation, "institutions_source", "institution_id"),
     ):
         names = {n for s in slots for n in getattr(s.merged, kind)}
+        if model is Institution:
+            adopt_known_spellings(names)
         ids_by_key, created = _resolve_entities(model, names, name_keys, prepared.slug_bases)
         id_of = {name: ids_by_key[_name_key(name, name_keys)] for name in names}
         rewrite, rows = [], []
@@ -139,3 +153,48 @@ def _taken_slugs(model, slugs):
 
 def _name_hash(normalized_name):
     return hashlib.sha256(normalized_name.encode()).hexdigest()[:6]
+
+
+def adopt_known_spellings(names):
+    """For the names of an import that no stored row has yet but the loaded table knows: create the
+    entry's institution if it has none, and each such name as its alias, so the import then finds
+    them as stored spellings. Two queries when nothing is new, as on most days."""
+    wanted = {normalize_name(n): " ".join(n.split()) for n in names}
+    wanted.pop("", None)
+    stored = {key for (key,) in bulk.select_in(Institution, ("normalized_name",), "normalized_name", wanted)}
+    unknown = [key for key in wanted if key not in stored]
+    if not unknown:
+        return
+    known = dict(
+        bulk.select_in(ReferenceSpelling, ("normalized_name", "entry_id"), "normalized_name", unknown)
+    )
+    if not known:
+        return
+    entries = ReferenceInstitution.objects.in_bulk(set(known.values()))
+    for entry_id, entry in sorted(entries.items()):
+        spellings = [key for key, e in known.items() if e == entry_id]
+        kept = _entry_row(entry)
+        for key in spellings:
+            if key != kept.normalized_name:
+                Institution.objects.create(
+                    name=wanted[key],
+                    slug=unique_slug(Institution, wanted[key], fallback="institution"),
+                    merged_into=kept,
+                )
+
+
+def _entry_row(entry):
+    """The kept institution of a loaded entry: the one with its key, else with its name, else new."""
+    row = Institution.objects.filter(reference_key=entry.key).first()
+    if row is None:
+        row = Institution.objects.filter(normalized_name=normalize_name(entry.name)).first()
+    if row is not None:
+        return row.canonical()
+    return Institution.objects.create(
+        name=entry.name,
+        name_zh=entry.name_zh,
+        short_names=entry.short_names,
+        kind=entry.kind,
+        country=entry.country,
+        reference_key=entry.key,
+    )

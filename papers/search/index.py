@@ -8,7 +8,7 @@ bulk writers (the importer, curation's list edits and merges) call these once pe
 from django.db import connection, transaction
 
 from .. import bulk
-from ..models import Affiliation, Author, Authorship, Institution, Paper, SearchEntry
+from ..models import Affiliation, Author, Authorship, Institution, Paper, SearchEntry, split_short_names
 from .text import BODY_FIELDS, TITLE_FIELDS, index_text, paper_columns
 
 COLUMNS = ("rowid", "title", "people", "body")
@@ -95,19 +95,22 @@ def _people(paper_ids):
 
 def names_with_aliases(model, ids):
     """Author or institution id → [its name, then the names merged into it, oldest first]: what a
-    paper's people column lists for each of its authors and institutions."""
+    paper's people column lists for each of its authors and institutions. An institution's Chinese
+    and short names follow its name, so `清华` and `THU` find Tsinghua University's papers."""
     table = connection.ops.quote_name(model._meta.db_table)
+    details = ", entity.name_zh, entity.short_names" if model is Institution else ", '', ''"
     names = {}
     with connection.cursor() as cursor:
         for condition, params in bulk.is_one_of("entity.id", ids):
             cursor.execute(
-                f"SELECT entity.id, entity.name, alias.name FROM {table} entity "
+                f"SELECT entity.id, entity.name{details}, alias.name FROM {table} entity "
                 f"LEFT JOIN {table} alias ON alias.merged_into_id = entity.id "
                 f"WHERE {condition} ORDER BY entity.id, alias.id",
                 params,
             )
-            for pk, name, alias in cursor.fetchall():
-                listed = names.setdefault(pk, [name])
+            for pk, name, name_zh, short_names, alias in cursor.fetchall():
+                if pk not in names:
+                    names[pk] = [name, *([name_zh] if name_zh else []), *split_short_names(short_names)]
                 if alias is not None:
-                    listed.append(alias)
+                    names[pk].append(alias)
     return names
