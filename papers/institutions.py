@@ -217,6 +217,11 @@ def _take_entry(row, entry):
     Saves only what changed (the save moves its papers' dates and search rows, papers.signals)."""
     row.refresh_from_db()
     changed = row.reference_key != entry.key
+    if changed:
+        # The key moves from a row that was merged into this one since the last load.
+        holders = Institution.objects.filter(reference_key=entry.key).exclude(pk=row.pk)
+        if holders.exists():
+            holders.update(reference_key="")
     row.reference_key = entry.key
     if not row.details_curated:
         details = {

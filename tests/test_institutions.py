@@ -320,3 +320,28 @@ def test_any_name_of_an_institution_is_a_filter(loaded, client, value):
     assert {
         t.split(" / ")[0] for t in feed_titles(client, f"/feeds/latest.rss?institution={value}")
     } == expected
+
+
+def test_a_curators_rename_and_merge_of_a_loaded_institution_survive_a_reload(loaded, admin_client):
+    """A curator renamed Carnegie Mellon University, then merged it into a row of their own: the
+    table's key moves with the merge, and nothing is split or renamed back."""
+    from papers import curation
+
+    digest = daily_digest([Entry("Pittsburgh robots", "2402.00010", institutions=["Carnegie Mellon Univ"])])
+    import_digest(digest, name="007.txt")
+    cmu = kept("CMU")
+    url = reverse("admin:papers_institution_change", args=[cmu.pk])
+    form = {
+        "name": "CMU Pittsburgh",
+        "name_zh": cmu.name_zh,
+        "short_names": "CMU",
+        "kind": "university",
+        "country": "US",
+    }
+    assert admin_client.post(url, form).status_code == 302
+    curation.merge_institutions(keep=kept("Carnegie Mellon Univ"), others=[kept("CMU Pittsburgh")])
+    load()
+    cmu = kept("CMU")
+    assert cmu == kept("Carnegie Mellon Univ") == kept("CMU Pittsburgh") == kept("Carnegie Mellon University")
+    assert Institution.objects.filter(reference_key="cmu").get() == cmu
+    assert set(papers_with(pk=cmu.pk)) >= {"Pittsburgh robots", "Robots at Carnegie Mellon"}
