@@ -118,7 +118,7 @@ def paper_listing(params, *, fixed=None, list_url, feed=("latest", None), title=
         # query, which also counts them, then only the page's papers are read.
         ranked = list(papers.values_list("pk", flat=True))
         page = Paginator(ranked, PAGE_SIZE, orphans=ORPHANS).get_page(params.get("page"))
-        page.object_list = search.in_order(page.object_list)
+        page.object_list = search.RankedPapers(page.object_list)
         # Facets count the results in hand, never search again: grouping the affiliations of a search
         # as a subquery let SQLite's planner scan every affiliation per match (seconds at 36,000
         # papers, 30 s for a long query), where these ids bound the work by RESULT_LIMIT.

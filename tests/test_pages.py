@@ -236,13 +236,13 @@ def test_chinese_interface_puts_chinese_first(client, seeded):
 @pytest.mark.parametrize(
     "url,most",
     [
-        ("/", 8),
-        ("/?area=LG&area=CV", 8),
-        ("/areas/LG/", 9),
+        ("/", 9),
+        ("/?area=LG&area=CV", 9),
+        ("/areas/LG/", 10),
         ("/digests/{digest}/", 9),
         ("/papers/{paper}/", 9),
-        ("/institutions/some-university/", 15),  # with its 4 figures' reads (papers.institution_stats)
-        ("/?area=LG&institution=some-university", 9),
+        ("/institutions/some-university/", 16),  # with its 4 figures' reads (papers.institution_stats)
+        ("/?area=LG&institution=some-university", 10),
     ],
 )
 def test_constant_queries_per_page(client, django_assert_max_num_queries, url, most, papers):
@@ -254,8 +254,23 @@ def test_constant_queries_per_page(client, django_assert_max_num_queries, url, m
     url = url.format(digest=Digest.objects.get().pk, paper=paper.pk)
     # A list page, page and facet caches cold: the site version (papers.pagecache), areas, the
     # selection's PaperCount rows (its count and area facets), institution facet counts, the kind
-    # and country counts (one UNION; the country names too when there are some), the page of
-    # papers, its authors, its institutions; a facet page adds its own object (/areas/LG/), and an
-    # institution filter the institution (its page: also its aliases). The same whatever the number of papers.
+    # and country counts (one UNION; the country names too when there are some), the page's paper
+    # ids (papers.cardcache), then, for the cards not kept, those papers, authors, institutions; a
+    # facet page adds its own object (/areas/LG/), and an institution filter the institution (its
+    # page: also its aliases). The same whatever the number of papers.
     with django_assert_max_num_queries(most):
         assert client.get(url).status_code == 200
+
+
+def test_a_page_whose_cards_are_kept_reads_no_author_or_institution_rows(client):
+    """papers.cardcache keeps each card: a page of kept cards reads its papers' ids and dates only."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    import_digest(daily_digest([Entry(f"P{i}", f"2302.{i:05d}", area="LG") for i in range(30)]), name="a.txt")
+    first = client.get("/?both=true")
+    with CaptureQueriesContext(connection) as queries:
+        again = client.get("/?area=LG")  # another page (not from the page cache), the same papers
+    assert titles(again) == titles(first)
+    assert again.text.count('class="Z3988"') == 25 and again.text.count("<article") == 25
+    assert not any("papers_authorship" in q["sql"] for q in queries.captured_queries)

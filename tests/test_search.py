@@ -337,10 +337,11 @@ def test_site_header_has_a_labelled_search_form(client, corpus):
 
 def test_search_page_query_count(client, corpus, django_assert_max_num_queries):
     # Expected: the site version (papers.pagecache), areas (form choices and facets), the ranked
-    # ids of the newest matches (the count too), the page's papers, their authorships, their
-    # affiliations, area facets, the institution facets' cache stamp and the institution facets;
-    # and an arXiv-id lookup only when the query is an id.
-    with django_assert_max_num_queries(9):
+    # ids of the newest matches (the count too), the page's dates (papers.cardcache), then for the
+    # cards not kept its papers, their authorships, their affiliations; area facets, the
+    # institution facets and the kind and country facets; and an arXiv-id lookup only when the
+    # query is an id.
+    with django_assert_max_num_queries(10):
         response = client.get("/search/", {"q": "扩散 -robot", "area": "LG"})
     assert titles(response) == ["Heat Equations on Graphs"]
 

@@ -14,6 +14,8 @@ returns at most the newest backends.RESULT_LIMIT matches of its selection.
 An arXiv id, alone, is handled by the views: it jumps to the paper.
 """
 
+from collections.abc import Sequence
+
 from django.db.models import F, FloatField, Value
 
 from ..models import NEWEST_FIRST, Paper, SearchEntry
@@ -32,7 +34,7 @@ from .query import MAX_QUERY_LENGTH, Query, Term, parse
 from .text import arxiv_id, index_text, paper_columns
 
 __all__ = [
-    "MAX_QUERY_LENGTH", "Query", "Term", "arxiv_id", "arxiv_paper", "highlight",
+    "MAX_QUERY_LENGTH", "Query", "RankedPapers", "Term", "arxiv_id", "arxiv_paper", "highlight",
     "in_order", "index_new_papers", "index_text", "names_with_aliases", "paper_columns", "papers", "parse",
     "reindex_all", "reindex_entity", "reindex_papers", "search", "snippet", "snippet_start",
     "unindex_papers",
@@ -81,6 +83,30 @@ def _handle(engine, anchor):
 def papers(text):
     """Published papers matching `text`, best first."""
     return search(Paper.objects.published(), text)
+
+
+class RankedPapers(Sequence):
+    """A page of a search: its ranked ids, whose papers are read (in_order) only when first needed.
+    papers.cardcache reads just the papers whose cards it does not keep."""
+
+    def __init__(self, paper_ids):
+        self.ids = list(paper_ids)
+        self._papers = None
+
+    @property
+    def loaded(self):
+        return self._papers is not None
+
+    def _read(self):
+        if self._papers is None:
+            self._papers = in_order(self.ids)
+        return self._papers
+
+    def __getitem__(self, index):
+        return self._read()[index]
+
+    def __len__(self):
+        return len(self._read())
 
 
 def in_order(paper_ids):

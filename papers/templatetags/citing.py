@@ -15,7 +15,10 @@ register = template.Library()
 
 @register.simple_tag(takes_context=True)
 def coins(context, paper):
+    return coins_span(paper, context.request)
+
+
+def coins_span(paper, request):
+    """The span; list pages keep it with the paper's card (papers.cardcache)."""
     # format_html escapes the title attribute (its & between pairs, and any quote in a title).
-    return format_html(
-        '<span class="Z3988" title="{}"></span>', citations.openurl(record(paper, context.request))
-    )
+    return format_html('<span class="Z3988" title="{}"></span>', citations.openurl(record(paper, request)))
