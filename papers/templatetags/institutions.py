@@ -8,12 +8,12 @@ register = template.Library()
 
 
 @register.simple_tag
-def institution_name(institution, other=True):
+def institution_name(institution):
     first, second = institution.names_in(get_language() or "")
     first_lang, second_lang = (
         ("zh-Hans", "en") if first == institution.name_zh != institution.name else ("en", "zh-Hans")
     )
-    if not other or not second:
+    if not second:
         return format_html('<span lang="{}">{}</span>', first_lang, first)
     return format_html(
         '<span lang="{}">{}</span> <span class="name-other" lang="{}">{}</span>',
