@@ -15,6 +15,9 @@ of each paper. A page whose cards are all kept then reads only its papers' ids a
 institution or link rows, and no model instances for them, which were most of a warm list page's
 time (28 of 42 ms at 100,000 papers). Only the papers whose cards are missing are read whole.
 PORTAL_CARD_CACHE=0 turns it off (every card rendered, as benchmarks/card_bench.py measures).
+
+Feed items are kept the same way, by the same function (kept_per_paper; papers.feeds.FeedEntry):
+each feed reads its 50 papers' ids, and builds only the entries it does not find.
 """
 
 import functools
@@ -72,20 +75,33 @@ class Cards:
 def render_cards(papers, context):
     """The cards (and COinS spans) of `papers` for a page whose template context is `context`.
 
-    `papers` is a list, or not read yet (a queryset of Paper.objects.for_cards(), a search's
-    RankedPapers): then only the papers whose cards are not kept are read whole."""
+    `papers` as kept_per_paper() takes them."""
     template = get_template(CARD_TEMPLATE).template
     previous_visit = context.get("previous_visit")
-    version = known_site_version() if settings.PORTAL_CARD_CACHE else None
-    # Off; or a request the page cache does not read (a curator's), whose version would be a query
-    # more; or the database could not say which version the cards are of.
-    if version is None:
-        papers = list(papers)
-        return Cards([_render(template, context, p) for p in papers], [_coins(p, context) for p in papers])
     query = context.get("search_query")
     text = getattr(query, "text", None)
     words = hashlib.sha256(text.encode()).hexdigest()[:16] if text else "-"
-    base = f"card:{version}:{get_language()}:{get_script_prefix()}:{words}:{_code_digest()}"
+    kept = kept_per_paper(
+        papers,
+        f"card:{get_language()}:{words}:{_code_digest()}",
+        lambda paper: (_render(template, context, paper), _coins(paper, context)),
+        variant=lambda listed_on: int(is_new(listed_on, previous_visit)),
+    )
+    return Cards([card for card, _ in kept], [span for _, span in kept])
+
+
+def kept_per_paper(papers, name, make, *, variant=None):
+    """[make(paper) for paper in papers], each kept in the cache under the site version, the script
+    prefix, `name` (what is made, and of which code) and the paper's id (and `variant(listed_on)`).
+
+    `papers` is a list, or not read yet (a queryset of Paper.objects.for_cards(), a search's
+    RankedPapers): then only the papers whose results are not kept are read whole. Everything is
+    made afresh when PORTAL_CARD_CACHE is off, or the request read no site version (a curator's,
+    whose version would be a query more, or the database could not say which version it is)."""
+    version = known_site_version() if settings.PORTAL_CARD_CACHE else None
+    if version is None:
+        return [make(paper) for paper in papers]
+    base = f"{name}:{version}:{get_script_prefix()}"
     if isinstance(papers, QuerySet) and papers._result_cache is None:
         heads = list(papers.values_list("pk", "listed_on"))
         whole = {}
@@ -96,7 +112,7 @@ def render_cards(papers, context):
     else:
         whole = {paper.pk: paper for paper in papers}
         heads = [(paper.pk, paper.listed_on) for paper in whole.values()]
-    keys = [f"{base}:{pk}:{int(is_new(listed_on, previous_visit))}" for pk, listed_on in heads]
+    keys = [f"{base}:{pk}:{variant(listed_on) if variant else '-'}" for pk, listed_on in heads]
     found = cache.get_many(keys)
     wanted = [pk for key, (pk, _) in zip(keys, heads, strict=True) if key not in found and pk not in whole]
     if wanted:
@@ -104,11 +120,10 @@ def render_cards(papers, context):
     missing = {}
     for key, (pk, _) in zip(keys, heads, strict=True):
         if key not in found and pk in whole:
-            found[key] = missing[key] = (_render(template, context, whole[pk]), _coins(whole[pk], context))
+            found[key] = missing[key] = make(whole[pk])
     if missing:
         cache.set_many(missing, STORED_SECONDS)
-    kept = [found[key] for key in keys if key in found]
-    return Cards([card for card, _ in kept], [span for _, span in kept])
+    return [found[key] for key in keys if key in found]
 
 
 def _coins(paper, context):

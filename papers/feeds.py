@@ -7,20 +7,25 @@ any feed is built, and a feed's bytes depend only on its papers (no build time t
 """
 
 import datetime
+import functools
 import hashlib
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.db.models import Max
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
+from django.template.loader import get_template, render_to_string
 from django.urls import reverse
 from django.utils.cache import get_conditional_response
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed, SyndicationFeed
+from django.utils.functional import cached_property
 from django.utils.http import http_date
 
+from .cardcache import kept_per_paper
 from .cleaning import strip_control_characters
 from .filters import PaperFilter
 from .listing import with_query
@@ -85,19 +90,29 @@ class Selection:
     query: dict = field(default_factory=dict)  # the request's query parameters
     feed_url: str = ""  # the feed's own path and query
 
+    @cached_property
+    def filterset(self):
+        # One per feed request: its conditional GET, its lastBuildDate and its items read the same.
+        return PaperFilter(self.query, queryset=self.base.published())
+
     def papers(self):
-        filterset = PaperFilter(self.query, queryset=self.base.published())
-        return filterset, filterset.qs
+        return self.filterset, self.filterset.qs
 
     def validators(self):
         """The newest change in this selection, hidden papers included (hiding bumps `updated_at`).
 
-        Curators hide rather than delete, so the newest change is enough; one aggregate on an index.
+        Curators hide rather than delete, so the newest change is enough; one aggregate on an index,
+        read once per request (the conditional GET, then the feed's lastBuildDate).
         """
-        filterset = PaperFilter(self.query, queryset=self.base)
+        return self._validators
+
+    @cached_property
+    def _validators(self):
+        everything = self.filterset.qs_over(self.base)
         # A `since` window moves with the newest digest, taking papers out (or, when a digest goes,
         # older ones in) that did not change: the window's days go in the ETag.
-        return {**filterset.qs.order_by().aggregate(newest=Max("updated_at")), "window": filterset.window()}
+        newest = everything.order_by().aggregate(newest=Max("updated_at"))
+        return {**newest, "window": self.filterset.window()}
 
 
 def kept_id_query(model, slug):
@@ -169,19 +184,68 @@ def describe(selection, kind, key):
     return selection
 
 
-class PaperFeed(Feed):
-    feed_type = StableRssFeed
-    description_template = "feeds/paper_description.html"
+@dataclass(frozen=True)
+class FeedEntry:
+    """What every feed format shows of one paper, made once and kept (papers.cardcache) until the
+    site version moves: a feed then reads its papers' ids, not 50 papers with their people."""
 
-    def __call__(self, request, kind="latest", key=None):
-        return conditional(
-            request,
-            selection_for(request, kind, key),
-            lambda: super(PaperFeed, self).__call__(request, kind=kind, key=key),
+    pk: int
+    title: str
+    link: str
+    pubdate: datetime.datetime
+    updateddate: datetime.datetime
+    author_names: list
+    authors_truncated: bool
+    categories: list
+    description: str  # the HTML of feeds/paper_description.html
+    content_text: str  # the same as text (plain_text)
+    external_url: str | None
+
+    @classmethod
+    def of(cls, paper):
+        return cls(
+            pk=paper.pk,
+            title=paper.bilingual_title,
+            link=paper.get_absolute_url(),
+            pubdate=paper.created_at,
+            updateddate=paper.updated_at,
+            author_names=[a.name for a in paper.ordered_authors()],
+            authors_truncated=paper.authors_truncated,
+            categories=[paper.area.code] if paper.area else [],
+            description=render_to_string(DESCRIPTION_TEMPLATE, {"obj": paper, "Source": Source}),
+            content_text=plain_text(paper),
+            external_url=paper.arxiv_abs_url,
         )
 
-    def get_object(self, request, kind="latest", key=None):
-        return describe(selection_for(request, kind, key), kind, key)
+
+DESCRIPTION_TEMPLATE = "feeds/paper_description.html"
+
+
+@functools.cache
+def _entry_digest():
+    # A deploy that changes what an entry holds makes the kept ones unreachable (Redis outlives processes).
+    sources = [get_template(DESCRIPTION_TEMPLATE).template.source, Path(__file__).read_text()]
+    return hashlib.sha256("\0".join(sources).encode()).hexdigest()[:12]
+
+
+def feed_entries(papers):
+    """The FeedEntry of each of `papers` (a list, or a queryset of for_cards() not read yet), in order."""
+    return kept_per_paper(papers, f"feed-entry:{_entry_digest()}", FeedEntry.of)
+
+
+class PaperFeed(Feed):
+    feed_type = StableRssFeed
+
+    def __call__(self, request, kind="latest", key=None):
+        selection = selection_for(request, kind, key)
+        return conditional(
+            request,
+            selection,
+            lambda: super(PaperFeed, self).__call__(request, kind=kind, key=key, selection=selection),
+        )
+
+    def get_object(self, request, kind="latest", key=None, selection=None):
+        return describe(selection or selection_for(request, kind, key), kind, key)
 
     def title(self, selection):
         return selection.title
@@ -197,34 +261,36 @@ class PaperFeed(Feed):
 
     def items(self, selection):
         _filterset, papers = selection.papers()
-        return papers.for_cards().newest_first()[:MAX_ITEMS]
+        return feed_entries(papers.for_cards().newest_first()[:MAX_ITEMS], )
 
-    def item_title(self, paper):
-        return paper.bilingual_title
+    def item_title(self, entry):
+        return entry.title
 
-    def item_link(self, paper):
-        return paper.get_absolute_url()
+    def item_link(self, entry):
+        return entry.link
 
-    def item_guid(self, paper):
+    def item_description(self, entry):
+        return entry.description
+
+    def item_guid(self, entry):
         # The row id never changes on edit or re-import (an arXiv id can arrive later, so it is not used).
-        return f"tag:{settings.FEED_TAG_AUTHORITY},2026:paper/{paper.pk}"
+        return f"tag:{settings.FEED_TAG_AUTHORITY},2026:paper/{entry.pk}"
 
     item_guid_is_permalink = False
 
-    def item_pubdate(self, paper):
-        return paper.created_at
+    def item_pubdate(self, entry):
+        return entry.pubdate
 
-    def item_updateddate(self, paper):
-        return paper.updated_at
+    def item_updateddate(self, entry):
+        return entry.updateddate
 
-    def item_author_name(self, paper):
-        names = [a.name for a in paper.ordered_authors()]
-        if not names:
+    def item_author_name(self, entry):
+        if not entry.author_names:
             return None
-        return ", ".join(names) + (" et al." if paper.authors_truncated else "")
+        return ", ".join(entry.author_names) + (" et al." if entry.authors_truncated else "")
 
-    def item_categories(self, paper):
-        return [paper.area.code] if paper.area else []
+    def item_categories(self, entry):
+        return entry.categories
 
 
 class PaperAtomFeed(PaperFeed):
@@ -280,11 +346,11 @@ class PaperJsonFeed(PaperFeed):
     def feed_url(self, selection):
         return selection.feed_url
 
-    def item_extra_kwargs(self, paper):
+    def item_extra_kwargs(self, entry):
         return {
-            "content_text": plain_text(paper),
-            "author_names": [a.name for a in paper.ordered_authors()],
-            "external_url": paper.arxiv_abs_url,
+            "content_text": entry.content_text,
+            "author_names": entry.author_names,
+            "external_url": entry.external_url,
         }
 
 

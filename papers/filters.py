@@ -9,7 +9,6 @@ from dataclasses import dataclass
 
 import django_filters
 from django import forms
-from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
 from django.db.models import Count, Exists, F, OuterRef, Q, Sum, Value
 from django.utils import timezone
@@ -35,10 +34,9 @@ from .models import (
     ReferenceCountry,
     normalize_name,
 )
-from .pagecache import request_site_version
+from .pagecache import versioned
 
 MAX_VALUES = 20  # per repeatable parameter; more is not a real reader's URL
-FACET_CACHE_SECONDS = 600
 
 
 class BoundedValues:
@@ -259,7 +257,7 @@ class PaperFilter(django_filters.FilterSet):
 
     @cached_property
     def areas(self):
-        return list(Area.objects.order_by("code"))
+        return versioned("areas", lambda: list(Area.objects.order_by("code")))
 
     def filter_institution(self, queryset, name, value):
         if not value:
@@ -353,6 +351,11 @@ class PaperFilter(django_filters.FilterSet):
                 params[name] = values
         return params
 
+    def qs_over(self, queryset):
+        """The same filters over another queryset (a feed's validators count hidden papers too)."""
+        self.form.is_valid()
+        return self._apply(queryset, self.form.cleaned_data)
+
     def qs_without(self, name):
         """The selection with one filter left out: what facet counts for that filter are taken over."""
         self.form.is_valid()
@@ -406,9 +409,8 @@ def precount(filterset):
         return None
     key = institutions[0].pk if institutions else 0
     counts = Precount(key, {a.pk for a in filterset.areas if a.code in active.get("area", [])}, {}, {})
-    for institution_id, area_id, n in PaperCount.objects.filter(institution_id__in={0, key}).values_list(
-        "institution_id", "area_id", "n"
-    ):
+    rows = versioned(f"paper-counts:{key}", lambda: _paper_counts({0, key}))
+    for institution_id, area_id, n in rows:
         if institution_id == key:
             counts.by_area[area_id] = n
         if institution_id == 0:
@@ -416,13 +418,27 @@ def precount(filterset):
     return counts
 
 
-def area_facets(papers, areas, precounted=None):
+def _paper_counts(institution_ids):
+    rows = PaperCount.objects.filter(institution_id__in=institution_ids)
+    return list(rows.values_list("institution_id", "area_id", "n"))
+
+
+def area_facets(papers, areas, precounted=None, cached=True):
     """Every area with the number of papers in the current selection: from its Precount when there is
-    one, else one GROUP BY on the area index."""
+    one, else one GROUP BY on the area index, cached like institution_facets()."""
     if precounted is not None:
         counts = precounted.by_area
     else:
-        counts = dict(papers.order_by().values_list("area_id").annotate(n=Count("pk")))
+        counts = dict(
+            _selection_counts(
+                "areas",
+                papers,
+                cached,
+                # The selection's own GROUP BY: on the area index, no subquery.
+                lambda _selection: list(papers.order_by().values_list("area_id").annotate(n=Count("pk"))),
+            )
+            or []
+        )
     for area in areas:
         area.n = counts.get(area.pk, 0)
     return areas
@@ -438,16 +454,9 @@ def institution_facets(papers, limit=12, precounted=None, cached=True):
     selection made of rows the site version does not follow (a reading list's) says `cached=False`.
     """
     if precounted is not None and not precounted.institution_id:
-        rows = PaperCount.objects.exclude(institution_id=0)
-        if precounted.area_ids:
-            rows = rows.filter(area_id__in=precounted.area_ids)
-        top = list(
-            rows.values_list(*INSTITUTION_FACET_FIELDS)
-            .annotate(total=Sum("n"))
-            .filter(total__gt=0)
-            .order_by("-total", "institution__name")[:limit]
-        )
-        return _institutions(top)
+        areas = sorted(precounted.area_ids)
+        name = f"institution-facets:{limit}:{','.join(map(str, areas))}"
+        return _institutions(versioned(name, lambda: _top_precounted(areas, limit)))
     top = _selection_counts(
         f"institutions-{limit}",
         papers,
@@ -460,6 +469,18 @@ def institution_facets(papers, limit=12, precounted=None, cached=True):
         ),
     )
     return _institutions(top or [])
+
+
+def _top_precounted(area_ids, limit):
+    rows = PaperCount.objects.exclude(institution_id=0)
+    if area_ids:
+        rows = rows.filter(area_id__in=area_ids)
+    return list(
+        rows.values_list(*INSTITUTION_FACET_FIELDS)
+        .annotate(total=Sum("n"))
+        .filter(total__gt=0)
+        .order_by("-total", "institution__name")[:limit]
+    )
 
 
 def detail_facets(papers, cached=True):
@@ -496,18 +517,34 @@ def _selection_counts(name, papers, cached, count):
     if papers.query.is_empty():  # e.g. a search with no searchable words: nothing to count
         return None
     selection = papers.order_by().values("pk")
+    digest = _selection_digest(papers, selection)
+    if digest is None:
+        return None
+    if not cached:
+        return count(selection)
+    # Counting is the costly part of a list page: worth a query for the version, even a curator's.
+    return versioned(f"facets-{name}:{digest}", lambda: count(selection), read_version=True)
+
+
+# The last selection digested, with its digest: a page's facets count one selection three times
+# (areas, institutions, details), and a search's is `pk IN` up to 1,000 ids, whose SQL costs more
+# to build than a cache read (1.5 ms). Held by identity: a queryset's SQL never changes.
+_last_digest = (None, None)
+
+
+def _selection_digest(papers, selection):
+    global _last_digest
+    last = _last_digest
+    if last[0] is papers:
+        return last[1]
     try:
         sql, params = selection.query.sql_with_params()
     except EmptyResultSet:  # e.g. `pk__in` an empty list of search results
-        return None
-    version = request_site_version() if cached else None
-    key = f"facets-{name}:" + hashlib.sha256(repr((sql, params, version)).encode()).hexdigest()
-    counts = cache.get(key) if version is not None else None
-    if counts is None:
-        counts = count(selection)
-        if version is not None:
-            cache.set(key, counts, FACET_CACHE_SECONDS)
-    return counts
+        digest = None
+    else:
+        digest = hashlib.sha256(repr((sql, params)).encode()).hexdigest()
+    _last_digest = (papers, digest)
+    return digest
 
 
 # What a facet shows of an institution.

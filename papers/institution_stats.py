@@ -8,16 +8,22 @@ so their cost grows with the institution's papers, not the site's (benchmarks/in
 """
 
 import datetime
+import functools
+import hashlib
 from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.db.models import Count, Max
-from django.urls import reverse
+from django.template.loader import get_template, render_to_string
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from . import charts
 from .models import Affiliation, Institution, Paper
-from .pagecache import site_version
+from .pagecache import site_version, versioned
+
+FIGURES_TEMPLATE = "papers/includes/institution_stats.html"
 
 MONTHS = 24
 CO_AFFILIATIONS = 10
@@ -84,6 +90,26 @@ def cached_institution_stats(institution):
         stats = institution_stats(institution)
         cache.set(key, stats, CACHE_SECONDS)
     return stats
+
+
+def institution_figures(institution, request):
+    """The figures' HTML (FIGURES_TEMPLATE), kept like the stats, per language: drawing the chart and
+    its table costs a first page more than all its other parts (5 of 20 ms at 100,000 papers)."""
+    name = f"institution-figures:{institution.pk}:{get_language()}:{get_script_prefix()}:{_figures_digest()}"
+    return versioned(
+        name,
+        lambda: render_to_string(
+            FIGURES_TEMPLATE,
+            {"institution": institution, "institution_stats": cached_institution_stats(institution)},
+            request,
+        ),
+    )
+
+
+@functools.cache
+def _figures_digest():
+    # A deploy that changes the template makes the kept HTML unreachable (Redis outlives processes).
+    return hashlib.sha256(get_template(FIGURES_TEMPLATE).template.source.encode()).hexdigest()[:12]
 
 
 def institution_stats(institution, *, months=MONTHS, co_affiliations=CO_AFFILIATIONS):

@@ -106,9 +106,9 @@ def paper_listing(params, *, fixed=None, list_url, feed=("latest", None), title=
     if counts is not None and counts.institution_id:
         filterset.walk_listing = walk_is_cheaper(counts, params.get("page"))
     papers = filterset.qs
-    # Area facets count the selection without its area filter (so other areas can be added).
-    area_selection = filterset.qs_without("area")
     if search_query is None:
+        # Area facets count the selection without its area filter (so other areas can be added).
+        area_selection = filterset.qs_without("area")
         paginator = IdsFirstPaginator(papers.newest_first().for_cards(), PAGE_SIZE, orphans=ORPHANS)
         if counts is not None:
             paginator.count = counts.total  # (a cached_property: the COUNT query is never made)
@@ -116,15 +116,14 @@ def paper_listing(params, *, fixed=None, list_url, feed=("latest", None), title=
     else:
         # A search is at most backends.RESULT_LIMIT papers ordered by rank (filterset.qs is): their ids in one
         # query, which also counts them, then only the page's papers are read.
-        ranked = list(papers.values_list("pk", flat=True))
+        ranked = search.ranked_ids(papers)
         page = Paginator(ranked, PAGE_SIZE, orphans=ORPHANS).get_page(params.get("page"))
         page.object_list = search.RankedPapers(page.object_list)
         # Facets count the results in hand, never search again: grouping the affiliations of a search
         # as a subquery let SQLite's planner scan every affiliation per match (seconds at 36,000
         # papers, 30 s for a long query), where these ids bound the work by RESULT_LIMIT.
         papers = Paper.objects.filter(pk__in=ranked)
-        if "area" not in filterset.active():
-            area_selection = papers
+        area_selection = filterset.qs_without("area") if "area" in filterset.active() else papers
     query = filterset.query_params()
     return Listing(
         filterset=filterset,
@@ -149,7 +148,7 @@ def selection_facets(filterset, papers, area_selection, *, base, counts=None, sh
     reading list), whose institution counts must not be cached under it.
     """
     query = filterset.query_params()
-    areas = area_facets(area_selection, filterset.areas, counts)
+    areas = area_facets(area_selection, filterset.areas, counts, cached=shared)
     top = institution_facets(papers, precounted=counts, cached=shared)
     zh = get_language().startswith("zh")
     details = detail_facets(papers, cached=shared)

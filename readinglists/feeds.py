@@ -6,12 +6,14 @@ addition as new. The conditional GET is papers.feeds.conditional's, with validat
 any change to the list (its `updated_at`) or to one of its papers.
 """
 
+from dataclasses import replace
+
 from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.http import Http404
 from django.urls import reverse
 
-from papers.feeds import MAX_ITEMS, PaperFeed, StableAtomFeed, conditional
+from papers.feeds import MAX_ITEMS, PaperFeed, StableAtomFeed, conditional, feed_entries
 
 from . import selectors
 from .caching import NO_STORE
@@ -58,10 +60,12 @@ class ReadingListFeed(PaperFeed):
         return {"last_modified": selectors.newest_change(reading_list)}
 
     def items(self, reading_list):
-        return selectors.feed_papers(reading_list, MAX_ITEMS)
-
-    def item_pubdate(self, paper):
-        return paper.saved_at
+        papers = list(selectors.feed_papers(reading_list, MAX_ITEMS))
+        # An item's date is the day it was saved, so a subscriber sees each addition as new.
+        return [
+            replace(entry, pubdate=paper.saved_at)
+            for paper, entry in zip(papers, feed_entries(papers), strict=True)
+        ]
 
 
 class ReadingListAtomFeed(ReadingListFeed):

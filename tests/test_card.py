@@ -2,10 +2,12 @@
 
 import re
 
+import feedparser
 import pytest
 from django.test import Client
 
 from papers.importing import import_digest
+from papers.models import Paper
 
 from .builders import Entry, daily_digest
 
@@ -122,3 +124,52 @@ def test_the_new_mark_is_never_shared_between_readers(dated, newest, pages_uncac
     assert marked.count('class="badge badge-new"') == 2
     assert 'class="badge badge-new"' not in Client().get("/?area=LG").text
     assert reader(visit_cookie(day(41, newest))).get("/?area=LG").text.count('class="badge badge-new"') == 3
+
+
+# What else is kept under the site version for first views (papers.pagecache.versioned, and feed
+# entries by papers.cardcache.kept_per_paper): a feed's entries, a paper page's paper, an institution's
+# figures, a search's ranked ids, facet counts. None may outlive a change.
+from django.core.cache import cache  # noqa: E402
+
+from .test_page_cache import public_urls  # noqa: E402
+
+
+@pytest.mark.parametrize("change", CHANGES)
+def test_after_every_kind_of_change_each_page_is_what_nothing_kept_would_show(
+    client,
+    two_digests,  # noqa: F811
+    pages_uncached,
+    change,
+):
+    urls = public_urls()
+    before = {url: client.get(url).content for url in urls}
+    assert {url: client.get(url).content for url in urls} == before  # now from what is kept
+    make, _shown = CHANGES[change]
+    make()
+    urls = public_urls() if change not in ("hide", "merge") else urls  # (hidden: its page is a 404)
+    after = {url: (r.status_code, r.content) for url in urls for r in [client.get(url)]}
+    cache.clear()
+    assert {url: (r.status_code, r.content) for url in urls for r in [client.get(url)]} == after, change
+
+
+def test_a_feed_of_kept_entries_reads_no_paper_rows_beyond_ids(client, pages_uncached):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    import_digest(daily_digest([Entry(f"P{i}", f"2302.{i:05d}", area="LG") for i in range(60)]), name="a.txt")
+    first = feedparser.parse(client.get("/feeds/latest.rss").content)
+    with CaptureQueriesContext(connection) as queries:
+        again = feedparser.parse(client.get("/feeds/latest.atom").content)  # another feed, the same papers
+    assert [e.title for e in again.entries] == [e.title for e in first.entries]
+    assert len(again.entries) == 50 and all(e.summary for e in again.entries)
+    assert not any(
+        "papers_authorship" in q["sql"] or "papers_affiliation" in q["sql"] for q in queries.captured_queries
+    )
+
+
+def test_a_kept_paper_page_is_one_query(client, pages_uncached, django_assert_num_queries):
+    import_digest(daily_digest([Entry("Kept", "2302.00001", area="LG")]), name="a.txt")
+    url = Paper.objects.get().get_absolute_url()
+    first = client.get(url)
+    with django_assert_num_queries(1):  # the site version
+        assert client.get(url).content == first.content

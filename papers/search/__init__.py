@@ -14,11 +14,14 @@ returns at most the newest backends.RESULT_LIMIT matches of its selection.
 An arXiv id, alone, is handled by the views: it jumps to the paper.
 """
 
+import hashlib
 from collections.abc import Sequence
 
+from django.core.exceptions import EmptyResultSet
 from django.db.models import F, FloatField, Value
 
 from ..models import NEWEST_FIRST, Paper, SearchEntry
+from ..pagecache import versioned
 from . import backends
 from .backends import IndexColumn, backend
 from .highlight import highlight, snippet, snippet_start
@@ -36,7 +39,7 @@ from .text import arxiv_id, index_text, paper_columns
 __all__ = [
     "MAX_QUERY_LENGTH", "Query", "RankedPapers", "Term", "arxiv_id", "arxiv_paper", "highlight",
     "in_order", "index_new_papers", "index_text", "names_with_aliases", "paper_columns", "papers", "parse",
-    "reindex_all", "reindex_entity", "reindex_papers", "search", "snippet", "snippet_start",
+    "ranked_ids", "reindex_all", "reindex_entity", "reindex_papers", "search", "snippet", "snippet_start",
     "unindex_papers",
 ]  # fmt: skip
 
@@ -107,6 +110,19 @@ class RankedPapers(Sequence):
 
     def __len__(self):
         return len(self._read())
+
+
+def ranked_ids(results):
+    """The ids of `results` (a search()'s queryset), best first, kept under the site version
+    (papers.pagecache) as facet counts are: a popular query is asked again and again, and each
+    asking ranks up to backends.RESULT_LIMIT matches; any change to the papers moves the version."""
+    ids = results.values_list("pk", flat=True)
+    try:
+        sql, params = ids.query.sql_with_params()
+    except EmptyResultSet:  # e.g. a selection already known to be empty
+        return []
+    key = "search-ids:" + hashlib.sha256(repr((sql, params)).encode()).hexdigest()
+    return versioned(key, lambda: list(ids))
 
 
 def in_order(paper_ids):
