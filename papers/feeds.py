@@ -9,12 +9,14 @@ any feed is built, and a feed's bytes depend only on its papers (no build time t
 import datetime
 import functools
 import hashlib
+import io
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
-from django.contrib.syndication.views import Feed
+from django.contrib.sites.shortcuts import get_current_site
+from django.contrib.syndication.views import Feed, add_domain
 from django.db.models import Max
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
@@ -24,6 +26,7 @@ from django.utils.cache import get_conditional_response
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed, SyndicationFeed
 from django.utils.functional import cached_property
 from django.utils.http import http_date
+from django.utils.xmlutils import SimplerXMLGenerator
 
 from .cardcache import kept_per_paper
 from .cleaning import strip_control_characters
@@ -61,15 +64,46 @@ class XmlSafeFeed:
         super().add_item(*xml_safe(args), **xml_safe(kwargs))
 
 
-class StableRssFeed(XmlSafeFeed, Rss201rev2Feed):
+class KeptItemsFeed(XmlSafeFeed):
+    """Each item written from its FeedEntry, as the XML it keeps for this format (FeedEntry.xml):
+    the syndication framework's per-item work (a dozen attribute lookups and a dozen elements an
+    item, 50 items) was most of a feed of kept entries."""
+
+    entries = None
+
+    def add_entries(self, entries):
+        self.entries = entries
+
+    def write_items(self, handler):
+        if self.entries is None:
+            return super().write_items(handler)
+        for entry in self.entries:
+            # Verbatim: XML that item_xml() below wrote with this very class.
+            handler.ignorableWhitespace(entry.xml[self.format])
+
+    @classmethod
+    def item_xml(cls, item):
+        """One item (SyndicationFeed.add_item's arguments) as this format writes it."""
+        feed = cls(title="", link="", description="")
+        feed.add_item(**item)
+        out = io.StringIO()
+        super(KeptItemsFeed, feed).write_items(SimplerXMLGenerator(out, "utf-8", short_empty_elements=True))
+        return out.getvalue()
+
+
+class StableRssFeed(KeptItemsFeed, Rss201rev2Feed):
     """lastBuildDate comes from the papers, never from the clock, so unchanged feeds are identical bytes."""
+
+    format = "rss"
 
     def latest_post_date(self):
         return self.feed.get("last_modified") or EPOCH
 
 
-class StableAtomFeed(XmlSafeFeed, Atom1Feed):
+class StableAtomFeed(KeptItemsFeed, Atom1Feed):
     """Atom with the paper's full HTML in <content> (readers show it in full) instead of <summary>."""
+
+    format = "atom"
 
     def latest_post_date(self):
         return self.feed.get("last_modified") or EPOCH
@@ -78,6 +112,9 @@ class StableAtomFeed(XmlSafeFeed, Atom1Feed):
         super().add_item_elements(handler, {**item, "description": None})
         if item["description"]:
             handler.addQuickElement("content", item["description"], {"type": "html"})
+
+
+XML_FORMATS = (StableRssFeed, StableAtomFeed)
 
 
 @dataclass
@@ -187,11 +224,12 @@ def describe(selection, kind, key):
 @dataclass(frozen=True)
 class FeedEntry:
     """What every feed format shows of one paper, made once and kept (papers.cardcache) until the
-    site version moves: a feed then reads its papers' ids, not 50 papers with their people."""
+    site version moves: a feed then reads its papers' ids, not 50 papers with their people, and
+    writes each item as the XML kept with it."""
 
     pk: int
     title: str
-    link: str
+    link: str  # absolute: a feed reader has no page to resolve it against
     pubdate: datetime.datetime
     updateddate: datetime.datetime
     author_names: list
@@ -200,13 +238,18 @@ class FeedEntry:
     description: str  # the HTML of feeds/paper_description.html
     content_text: str  # the same as text (plain_text)
     external_url: str | None
+    xml: dict = field(init=False, compare=False, repr=False)  # format → the item's XML
+
+    def __post_init__(self):
+        # (dataclasses.replace() comes through here too, so a changed entry is written anew.)
+        object.__setattr__(self, "xml", {feed.format: feed.item_xml(self.item()) for feed in XML_FORMATS})
 
     @classmethod
-    def of(cls, paper):
+    def of(cls, paper, link):
         return cls(
             pk=paper.pk,
             title=paper.bilingual_title,
-            link=paper.get_absolute_url(),
+            link=link,
             pubdate=paper.created_at,
             updateddate=paper.updated_at,
             author_names=[a.name for a in paper.ordered_authors()],
@@ -216,6 +259,26 @@ class FeedEntry:
             content_text=plain_text(paper),
             external_url=paper.arxiv_abs_url,
         )
+
+    def item(self):
+        """The entry as Django's feed generators take an item (SyndicationFeed.add_item)."""
+        authors = ", ".join(self.author_names) + (" et al." if self.authors_truncated else "")
+        return {
+            "title": self.title,
+            "link": self.link,
+            "description": self.description,
+            # The row id never changes on edit or re-import (an arXiv id can arrive later, so not it).
+            "unique_id": f"tag:{settings.FEED_TAG_AUTHORITY},2026:paper/{self.pk}",
+            "unique_id_is_permalink": False,
+            "pubdate": self.pubdate,
+            "updateddate": self.updateddate,
+            "author_name": authors if self.author_names else None,
+            "categories": self.categories,
+            # JSON Feed's own (JsonFeed.item); the XML formats leave them out.
+            "content_text": self.content_text,
+            "author_names": self.author_names,
+            "external_url": self.external_url,
+        }
 
 
 DESCRIPTION_TEMPLATE = "feeds/paper_description.html"
@@ -228,9 +291,15 @@ def _entry_digest():
     return hashlib.sha256("\0".join(sources).encode()).hexdigest()[:12]
 
 
-def feed_entries(papers):
-    """The FeedEntry of each of `papers` (a list, or a queryset of for_cards() not read yet), in order."""
-    return kept_per_paper(papers, f"feed-entry:{_entry_digest()}", FeedEntry.of)
+def feed_entries(papers, request):
+    """The FeedEntry of each of `papers` (a list, or a queryset of for_cards() not read yet), in
+    order, with links on the request's host."""
+    domain, secure = get_current_site(request).domain, request.is_secure()
+    return kept_per_paper(
+        papers,
+        f"feed-entry:{_entry_digest()}:{domain}:{int(secure)}",
+        lambda paper: FeedEntry.of(paper, add_domain(domain, paper.get_absolute_url(), secure)),
+    )
 
 
 class PaperFeed(Feed):
@@ -247,6 +316,18 @@ class PaperFeed(Feed):
     def get_object(self, request, kind="latest", key=None, selection=None):
         return describe(selection or selection_for(request, kind, key), kind, key)
 
+    def get_feed(self, obj, request):
+        feed = super().get_feed(obj, request)  # the channel: items() gives the framework none
+        feed.add_entries(self.entries(obj, request))
+        return feed
+
+    def items(self, obj):
+        return ()
+
+    def entries(self, selection, request):
+        _filterset, papers = selection.papers()
+        return feed_entries(papers.for_cards().newest_first()[:MAX_ITEMS], request)
+
     def title(self, selection):
         return selection.title
 
@@ -258,39 +339,6 @@ class PaperFeed(Feed):
 
     def feed_extra_kwargs(self, selection):
         return {"last_modified": selection.validators()["newest"]}
-
-    def items(self, selection):
-        _filterset, papers = selection.papers()
-        return feed_entries(papers.for_cards().newest_first()[:MAX_ITEMS], )
-
-    def item_title(self, entry):
-        return entry.title
-
-    def item_link(self, entry):
-        return entry.link
-
-    def item_description(self, entry):
-        return entry.description
-
-    def item_guid(self, entry):
-        # The row id never changes on edit or re-import (an arXiv id can arrive later, so it is not used).
-        return f"tag:{settings.FEED_TAG_AUTHORITY},2026:paper/{entry.pk}"
-
-    item_guid_is_permalink = False
-
-    def item_pubdate(self, entry):
-        return entry.pubdate
-
-    def item_updateddate(self, entry):
-        return entry.updateddate
-
-    def item_author_name(self, entry):
-        if not entry.author_names:
-            return None
-        return ", ".join(entry.author_names) + (" et al." if entry.authors_truncated else "")
-
-    def item_categories(self, entry):
-        return entry.categories
 
 
 class PaperAtomFeed(PaperFeed):
@@ -309,6 +357,10 @@ class JsonFeed(SyndicationFeed):
 
     def latest_post_date(self):
         return self.feed.get("last_modified") or EPOCH
+
+    def add_entries(self, entries):
+        for entry in entries:
+            self.add_item(**entry.item())
 
     def write(self, outfile, encoding):
         feed = {
@@ -345,13 +397,6 @@ class PaperJsonFeed(PaperFeed):
 
     def feed_url(self, selection):
         return selection.feed_url
-
-    def item_extra_kwargs(self, entry):
-        return {
-            "content_text": entry.content_text,
-            "author_names": entry.author_names,
-            "external_url": entry.external_url,
-        }
 
 
 def plain_text(paper):

@@ -250,6 +250,20 @@ class PaperFilter(django_filters.FilterSet):
             codes = sorted({*self.countries, *stored})
             self.filters["country"].extra["choices"] = [(code, code) for code in codes]
 
+    # django-filter builds a form class, and a field per filter, for every FilterSet: a millisecond
+    # of each list page and feed. Its fields differ only by the area and country choices set above,
+    # so one class is kept per pair (each form still deep-copies its fields, as every Django form).
+    _form_classes = {}
+
+    def get_form_class(self):
+        key = tuple(tuple(self.filters[name].extra.get("choices", ())) for name in ("area", "country"))
+        form_class = self._form_classes.get(key)
+        if form_class is None:
+            if len(self._form_classes) > 32:  # areas or countries changed many times: start again
+                self._form_classes.clear()
+            form_class = self._form_classes[key] = super().get_form_class()
+        return form_class
+
     @cached_property
     def countries(self):
         """Country code → its (English, Chinese) names, as the reference table gives them."""

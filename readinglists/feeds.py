@@ -59,12 +59,12 @@ class ReadingListFeed(PaperFeed):
     def feed_extra_kwargs(self, reading_list):
         return {"last_modified": selectors.newest_change(reading_list)}
 
-    def items(self, reading_list):
+    def entries(self, reading_list, request):
         papers = list(selectors.feed_papers(reading_list, MAX_ITEMS))
         # An item's date is the day it was saved, so a subscriber sees each addition as new.
         return [
             replace(entry, pubdate=paper.saved_at)
-            for paper, entry in zip(papers, feed_entries(papers), strict=True)
+            for paper, entry in zip(papers, feed_entries(papers, request), strict=True)
         ]
 
 

@@ -17,7 +17,6 @@ An arXiv id, alone, is handled by the views: it jumps to the paper.
 import hashlib
 from collections.abc import Sequence
 
-from django.core.exceptions import EmptyResultSet
 from django.db.models import F, FloatField, Value
 
 from ..models import NEWEST_FIRST, Paper, SearchEntry
@@ -112,17 +111,14 @@ class RankedPapers(Sequence):
         return len(self._read())
 
 
-def ranked_ids(results):
-    """The ids of `results` (a search()'s queryset), best first, kept under the site version
-    (papers.pagecache) as facet counts are: a popular query is asked again and again, and each
-    asking ranks up to backends.RESULT_LIMIT matches; any change to the papers moves the version."""
-    ids = results.values_list("pk", flat=True)
-    try:
-        sql, params = ids.query.sql_with_params()
-    except EmptyResultSet:  # e.g. a selection already known to be empty
-        return []
-    key = "search-ids:" + hashlib.sha256(repr((sql, params)).encode()).hexdigest()
-    return versioned(key, lambda: list(ids))
+def ranked_ids(results, *, selection):
+    """The ids of `results()` (a search()'s queryset), best first, kept under the site version
+    (papers.pagecache) and `selection`, which names them exactly (a list page's filters, q among
+    them): a popular query is asked again and again, and each asking ranks up to
+    backends.RESULT_LIMIT matches; any change to the papers moves the version. A kept answer
+    builds no search at all."""
+    key = "search-ids:" + hashlib.sha256(repr(selection).encode()).hexdigest()
+    return versioned(key, lambda: list(results().values_list("pk", flat=True)))
 
 
 def in_order(paper_ids):
