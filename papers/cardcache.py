@@ -34,7 +34,7 @@ from django.template.loader import get_template
 from django.urls import get_script_prefix
 from django.utils.translation import get_language
 
-from . import search
+from .heads import PaperHeads
 from .models import Paper
 from .pagecache import STORED_SECONDS, known_site_version
 from .templatetags.citing import coins_span
@@ -94,8 +94,8 @@ def kept_per_paper(papers, name, make, *, variant=None):
     """[make(paper) for paper in papers], each kept in the cache under the site version, the script
     prefix, `name` (what is made, and of which code) and the paper's id (and `variant(listed_on)`).
 
-    `papers` is a list, or not read yet (a queryset of Paper.objects.for_cards(), a search's
-    RankedPapers): then only the papers whose results are not kept are read whole. Everything is
+    `papers` is a list, or not read yet (a queryset of Paper.objects.for_cards(), PaperHeads):
+    then only the papers whose results are not kept are read whole. Everything is
     made afresh when PORTAL_CARD_CACHE is off, or the request read no site version (a curator's,
     whose version would be a query more, or the database could not say which version it is)."""
     version = known_site_version() if settings.PORTAL_CARD_CACHE else None
@@ -105,10 +105,8 @@ def kept_per_paper(papers, name, make, *, variant=None):
     if isinstance(papers, QuerySet) and papers._result_cache is None:
         heads = list(papers.values_list("pk", "listed_on"))
         whole = {}
-    elif isinstance(papers, search.RankedPapers) and not papers.loaded:
-        dates = dict(Paper.objects.published().filter(pk__in=papers.ids).values_list("pk", "listed_on"))
-        heads = [(pk, dates[pk]) for pk in papers.ids if pk in dates]
-        whole = {}
+    elif isinstance(papers, PaperHeads) and not papers.loaded:
+        heads, whole = papers.heads, {}
     else:
         whole = {paper.pk: paper for paper in papers}
         heads = [(paper.pk, paper.listed_on) for paper in whole.values()]

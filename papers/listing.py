@@ -20,30 +20,12 @@ from django.utils.translation import get_language
 from . import search
 from .cleaning import strip_control_characters
 from .filters import WINDOW_PARAMS, PaperFilter, area_facets, detail_facets, institution_facets, precount
+from .heads import PaperHeads
 from .models import InstitutionKind, Paper
 from .pagecache import versioned
 
 PAGE_SIZE = 25
 ORPHANS = 3
-# From this many papers in, a page reads its ids first (IdsFirstPaginator).
-DEEP_OFFSET = 500
-
-
-class IdsFirstPaginator(Paginator):
-    """A deep page's ids are read first, walking only the list's ordering index past the offset, and
-    then its 25 papers: otherwise PostgreSQL fetched every skipped paper's row (page 200 of 100,000
-    papers: 5,000 rows, 6-40 ms, against 1.5 ms). Near the top one query does, as before."""
-
-    def page(self, number):
-        number = self.validate_number(number)
-        bottom = (number - 1) * self.per_page
-        if bottom < DEEP_OFFSET:
-            return super().page(number)
-        top = self.count if bottom + self.per_page + self.orphans >= self.count else bottom + self.per_page
-        ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
-        return self._get_page(self.object_list.filter(pk__in=ids), number, self)
-
-
 @dataclass
 class Facet:
     """A facet value that is not a row (an institution kind, a country), with its count and label."""
@@ -121,31 +103,32 @@ def paper_listing(params, *, fixed=None, list_url, feed=("latest", None), title=
     # window resolves to (on a site with no digest yet, they follow the calendar, not a write).
     selection = (sorted(query.items()), filterset.window())
     if search_query is None:
-        papers = filterset.qs
-        paginator = IdsFirstPaginator(papers.newest_first().for_cards(), PAGE_SIZE, orphans=ORPHANS)
-        if counts is not None:
-            paginator.count = counts.total  # (a cached_property: the COUNT query is never made)
-        page = paginator.get_page(params.get("page"))
+        page = newest_page(filterset, counts, params.get("page"), selection)
     else:
         # A search is at most backends.RESULT_LIMIT papers ordered by rank (filterset.qs is): their ids in one
         # query, which also counts them, then only the page's papers are read.
-        ranked = search.ranked_ids(lambda: filterset.qs, selection=selection)
+        ranked = search.ranked_heads(lambda: filterset.qs, selection=selection)
         page = Paginator(ranked, PAGE_SIZE, orphans=ORPHANS).get_page(params.get("page"))
-        page.object_list = search.RankedPapers(page.object_list)
+        page.object_list = PaperHeads(page.object_list)
+
+    @functools.cache
+    def selected():
+        if search_query is None:
+            return filterset.qs
         # Facets count the results in hand, never search again: grouping the affiliations of a search
         # as a subquery let SQLite's planner scan every affiliation per match (seconds at 36,000
         # papers, 30 s for a long query), where these ids bound the work by RESULT_LIMIT.
-        papers = Paper.objects.filter(pk__in=ranked)
+        return Paper.objects.filter(pk__in=[pk for pk, _listed_on in ranked])
 
     def area_selection():
         # Area facets count the selection without its area filter (so other areas can be added); a
         # search without one counts the results in hand.
         if search_query is not None and "area" not in query:
-            return papers
+            return selected()
         return filterset.qs_without("area")
 
     facets = functools.cache(
-        lambda: selection_facets(filterset, papers, area_selection(), base=list_url, counts=counts)
+        lambda: selection_facets(filterset, selected(), area_selection(), base=list_url, counts=counts)
     )
     return Listing(
         filterset=filterset,
@@ -160,8 +143,31 @@ def paper_listing(params, *, fixed=None, list_url, feed=("latest", None), title=
         problems=filterset.problems(),
         previous_visit=previous_visit,
         # One COUNT, only for a reader with a previous visit; the cards compare dates they already have.
-        new_count=papers.filter(listed_on__gt=previous_visit).count() if previous_visit else 0,
+        new_count=selected().filter(listed_on__gt=previous_visit).count() if previous_visit else 0,
     )
+
+
+def newest_page(filterset, counts, number, selection):
+    """Page `number` of a list, newest first, its papers as PaperHeads: their (id, listing day) pairs
+    are kept under the site version (papers.pagecache) and `selection` (what names it), with its
+    count when `counts` (a Precount) does not give it. So a kept page builds no queryset: its
+    filters, the card annotations and the ids query were a millisecond and a half of a list page.
+    The pairs are read on the list's ordering index alone, however deep the page (on PostgreSQL,
+    reading the skipped papers' rows cost page 200 of 100,000 papers 6-40 ms)."""
+    described = hashlib.sha256(repr(selection).encode()).hexdigest()
+    newest = lambda: filterset.qs.newest_first()  # noqa: E731
+    if counts is not None:
+        total = counts.total
+    else:
+        total = versioned(f"list-count:{described}", lambda: newest().count())
+    page = Paginator(range(total), PAGE_SIZE, orphans=ORPHANS).get_page(number)
+    start, end = page.start_index() - 1, page.end_index()
+    heads = versioned(
+        f"list-page:{described}:{page.number}",
+        lambda: list(newest().values_list("pk", "listed_on")[start:end]) if end else [],
+    )
+    page.object_list = PaperHeads(heads)
+    return page
 
 
 def selection_facets(filterset, papers, area_selection, *, base, counts=None, shared=True):

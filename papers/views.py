@@ -1,5 +1,7 @@
 """Pages: each names what it shows and renders it; list pages read a Listing (papers.listing)."""
 
+import hashlib
+
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import OuterRef, Prefetch, Subquery, Sum
@@ -42,7 +44,11 @@ def area_detail(request, code, fmt=None):
 
 
 def institution_detail(request, slug, fmt=None):
-    institution = get_object_or_404(Institution, slug=slug)
+    # With its aliases and country (three queries), once per site version.
+    named = "institution-page:" + hashlib.sha256(slug.encode()).hexdigest()  # any length, any character
+    institution, country = versioned(named, lambda: _institution_for_page(slug))
+    if institution is None:
+        raise Http404("No such institution.")
     if institution.merged_into_id:
         # Old URLs of a merged institution keep working (a download serves the kept one's papers).
         if fmt is None:
@@ -56,12 +62,17 @@ def institution_detail(request, slug, fmt=None):
         feed=("institution", institution.slug),
         heading=institution,
         institution=institution,
-        institution_country=ReferenceCountry.objects.filter(code=institution.country).first()
-        if institution.country
-        else None,
+        institution_country=country,
         institution_figures=institution_figures(institution, request) if first_page else None,
         fmt=fmt,
     )
+
+
+def _institution_for_page(slug):
+    institution = Institution.objects.prefetch_related("aliases").filter(slug=slug).first()
+    if institution is None or not institution.country:
+        return institution, None
+    return institution, ReferenceCountry.objects.filter(code=institution.country).first()
 
 
 def author_detail(request, slug, fmt=None):

@@ -2,7 +2,6 @@
 counting the papers gives after every kind of change, and the pages that read them must show it."""
 
 import pytest
-from django.core.cache import cache
 from django.db import connection
 from django.http import QueryDict
 
@@ -145,15 +144,12 @@ def test_the_counts_are_right_after_a_flush_of_every_table():
     assert stored_counts() == counted_from_the_papers() and stored_counts()
 
 
-def test_deep_pages_read_their_ids_first_and_list_the_same_papers(client, monkeypatch):
-    from papers import listing
-
+def test_every_page_lists_the_next_papers_in_order_read_or_kept(client, settings):
+    settings.PORTAL_PAGE_CACHE = False  # the second round: each page's (id, day)s kept (listing.newest_page)
     entries = [Entry(f"P{i:03d}", f"2304.{i:05d}") for i in range(77)]  # pages of 25, 25, 27 (orphans)
     import_digest(daily_digest(entries), name="2025-03-01.txt")
     expected = [paper.title_en for paper in Paper.objects.published().order_by(*NEWEST_FIRST)]
-    for deep in (10_000, 25):  # every page in one query; then from the second page on, ids first
-        monkeypatch.setattr(listing, "DEEP_OFFSET", deep)
-        cache.clear()  # (the page cache would answer the second round)
+    for _round in ("read", "kept"):
         shown = [titles(client.get("/", {"page": number})) for number in (1, 2, 3)]
         assert [len(page) for page in shown] == [25, 25, 27]
         assert sum(shown, []) == expected

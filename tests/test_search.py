@@ -260,7 +260,7 @@ def test_facets_of_a_search_count_the_results_in_hand(client, corpus, params):
     # And the counts are still those of the results.
     institutions = {i.name: i.n for i in response.context["institution_facets"]}
     expected = {}
-    for paper in response.context["page"].paginator.object_list:
+    for paper, _listed_on in response.context["page"].paginator.object_list:  # the ranked (id, day)s
         for name in Paper.objects.get(pk=paper).institutions.values_list("name", flat=True):
             expected[name] = expected.get(name, 0) + 1
     assert institutions == expected

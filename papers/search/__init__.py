@@ -15,7 +15,6 @@ An arXiv id, alone, is handled by the views: it jumps to the paper.
 """
 
 import hashlib
-from collections.abc import Sequence
 
 from django.db.models import F, FloatField, Value
 
@@ -36,9 +35,9 @@ from .query import MAX_QUERY_LENGTH, Query, Term, parse
 from .text import arxiv_id, index_text, paper_columns
 
 __all__ = [
-    "MAX_QUERY_LENGTH", "Query", "RankedPapers", "Term", "arxiv_id", "arxiv_paper", "highlight",
-    "in_order", "index_new_papers", "index_text", "names_with_aliases", "paper_columns", "papers", "parse",
-    "ranked_ids", "reindex_all", "reindex_entity", "reindex_papers", "search", "snippet", "snippet_start",
+    "MAX_QUERY_LENGTH", "Query", "Term", "arxiv_id", "arxiv_paper", "highlight",
+    "index_new_papers", "index_text", "names_with_aliases", "paper_columns", "papers", "parse",
+    "ranked_heads", "reindex_all", "reindex_entity", "reindex_papers", "search", "snippet", "snippet_start",
     "unindex_papers",
 ]  # fmt: skip
 
@@ -87,48 +86,15 @@ def papers(text):
     return search(Paper.objects.published(), text)
 
 
-class RankedPapers(Sequence):
-    """A page of a search: its ranked ids, whose papers are read (in_order) only when first needed.
-    papers.cardcache reads just the papers whose cards it does not keep."""
-
-    def __init__(self, paper_ids):
-        self.ids = list(paper_ids)
-        self._papers = None
-
-    @property
-    def loaded(self):
-        return self._papers is not None
-
-    def _read(self):
-        if self._papers is None:
-            self._papers = in_order(self.ids)
-        return self._papers
-
-    def __getitem__(self, index):
-        return self._read()[index]
-
-    def __len__(self):
-        return len(self._read())
-
-
-def ranked_ids(results, *, selection):
-    """The ids of `results()` (a search()'s queryset), best first, kept under the site version
-    (papers.pagecache) and `selection`, which names them exactly (a list page's filters, q among
-    them): a popular query is asked again and again, and each asking ranks up to
-    backends.RESULT_LIMIT matches; any change to the papers moves the version. A kept answer
-    builds no search at all."""
-    key = "search-ids:" + hashlib.sha256(repr(selection).encode()).hexdigest()
-    return versioned(key, lambda: list(results().values_list("pk", flat=True)))
-
-
-def in_order(paper_ids):
-    """The papers of a page of ranked ids, in that order, with what a paper card shows.
-
-    Paging a search by id (`values_list("pk")`) lets the database rank from the index and the
-    covering index `paper_search_join_idx` alone; only the page's papers are then read whole.
-    """
-    papers = Paper.objects.published().for_cards().in_bulk(list(paper_ids))
-    return [papers[pk] for pk in paper_ids if pk in papers]
+def ranked_heads(results, *, selection):
+    """The (id, listing day) of `results()` (a search()'s queryset), best first, kept under the site
+    version (papers.pagecache) and `selection`, which names them exactly (a list page's filters, q
+    among them): a popular query is asked again and again, and each asking ranks up to
+    backends.RESULT_LIMIT matches; any change to the papers moves the version. A kept answer builds
+    no search at all. Paging by id lets the database rank from the index and the covering index
+    `paper_search_join_idx` alone; only a page's papers are then read whole (cardcache.PaperHeads)."""
+    key = "search-heads:" + hashlib.sha256(repr(selection).encode()).hexdigest()
+    return versioned(key, lambda: list(results().values_list("pk", "listed_on")))
 
 
 def arxiv_paper(text):
