@@ -16,6 +16,9 @@ For each page it measures, one page at a time and only on 127.0.0.1:
 
 - req/s: `wrk -t2 -c16 -d<duration>s` (16 clients at once: both workers always busy);
 - the one-client median: 50 requests in a row, one at a time (what a reader waits);
+- "after a change": the one-client median of 10 requests, each right after a move of the site
+  version (as any write makes it), so nothing kept for first views serves it: no card, feed entry,
+  count or figure (no target; the rows above keep those parts, as readers between changes get them);
 - the ratio of its req/s to the ceiling's, measured the same way right before it: on a machine
   others share, load moves from minute to minute, so each page is compared with the ceiling of its
   own minute (the ceiling's row shows the spread of those).
@@ -57,6 +60,7 @@ LIST_SHARE, PAPER_SHARE, NOT_MODIFIED_TIMES, CACHED_TIMES = 0.5, 0.8, 5.0, 3.0
 FLAT = 1.2
 UNCACHED = {"PORTAL_PAGE_CACHE": "0"}
 RSS_MB = 150
+AFTER_CHANGE_REQUESTS = 10
 
 
 def pages(slug, deep_page, paper_id, etag):
@@ -182,14 +186,34 @@ def wrk(port, path, headers, *, duration, connections, threads=WRK_THREADS):
     return rate, problems
 
 
-def measure(port, path, headers, expected, args):
+def measure(port, path, headers, expected, args, *, after_change=False):
     status, _, _ = fetch(port, path, headers)
     if status != expected:
         return {"error": f"answered {status}, not {expected}"}
     wrk(port, path, headers, duration=1, connections=4, threads=1)  # warm both workers
     median = one_client_median(port, path, headers, args.requests)
     rate, problems = wrk(port, path, headers, duration=args.duration, connections=args.connections)
-    return {"rate": rate, "median": median, "problems": problems}
+    row = {"rate": rate, "median": median, "problems": problems}
+    if after_change:
+        row["after change"] = after_change_median(port, path, headers, AFTER_CHANGE_REQUESTS)
+    return row
+
+
+def after_change_median(port, path, headers, requests):
+    """The one-client median of a view right after a change: each request follows a move of the
+    site version, as every write makes, so nothing kept under the old one (cards, feed entries,
+    counts, figures) serves it. What the first reader after an import waits."""
+    from django.db import connection
+
+    times = []
+    for _ in range(requests):
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE papers_siteversion SET version = version + 1 WHERE id = 1")
+        started = time.perf_counter()
+        fetch(port, path, headers)
+        times.append((time.perf_counter() - started) * 1000)
+    connection.close()
+    return statistics.median(times)
 
 
 def verdict(ok):
@@ -245,7 +269,8 @@ def run_size(label, size, generated_in, args, folder):
             ceiling, _ = wrk(ceiling_port, "/", {}, duration=args.duration, connections=args.connections)
             rows["ceiling"]["paired"].append(ceiling)
             port = cached_port if name == "cached" else portal_port
-            rows[name] = measure(port, path, request_headers, expected, args) | {
+            first_view = name not in ("feed 304", "cached")
+            rows[name] = measure(port, path, request_headers, expected, args, after_change=first_view) | {
                 "path": path,
                 "target": target,
                 "ceiling": ceiling,
@@ -260,7 +285,10 @@ def print_table(label, size, generated_in, load, rows, rss):
         f"\n{label}, {size:,} papers (corpus grown in {generated_in:.0f}s; load average {load:.1f} "
         f"on {os.cpu_count()} cores before measuring, {os.getloadavg()[0]:.1f} after)"
     )
-    print(f"  {'page':12} {'req/s':>8} {'1-client':>9}  {'ceiling':>7} {'÷ ceiling':>9}  {'target':14} path")
+    print(
+        f"  {'page':12} {'req/s':>8} {'1-client':>9}  {'ceiling':>7} {'÷ ceiling':>9}  {'target':14} "
+        f"{'after a change':>14}  path"
+    )
     for name, row in rows.items():
         if "error" in row:
             print(f"  {name:12} {row['error']}  {row.get('path', '')}")
@@ -275,7 +303,8 @@ def print_table(label, size, generated_in, load, rows, rss):
             sign = "×" if row["target"] > 1 else ""
             target = f"≥ {row['target']:.2f}{sign} {verdict(ratio >= row['target'])}"
             line += f"  {row['ceiling']:7.1f} {ratio:8.2f}{sign or ' '}  {target:14} "
-            line += urllib.parse.unquote(row["path"])
+            changed = f"{row['after change']:.1f} ms" if "after change" in row else ""
+            line += f"{changed:>14}  " + urllib.parse.unquote(row["path"])
         if row["problems"]:
             line += "  [" + ", ".join(row["problems"]) + "]"
         print(line)
