@@ -31,8 +31,10 @@ from django.utils.xmlutils import SimplerXMLGenerator
 from .cardcache import kept_per_paper
 from .cleaning import strip_control_characters
 from .filters import PaperFilter
+from .heads import PaperHeads
 from .listing import with_query
 from .models import Affiliation, Area, Author, Authorship, Digest, DigestEntry, Institution, Paper, Source
+from .pagecache import versioned
 
 MAX_ITEMS = 50
 EPOCH = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
@@ -126,6 +128,7 @@ class Selection:
     base: object  # Paper queryset with the URL's fixed facet applied
     query: dict = field(default_factory=dict)  # the request's query parameters
     feed_url: str = ""  # the feed's own path and query
+    facet: tuple = ()  # the URL's fixed facet: (kind, key)
 
     @cached_property
     def filterset(self):
@@ -135,16 +138,27 @@ class Selection:
     def papers(self):
         return self.filterset, self.filterset.qs
 
+    @cached_property
+    def described(self):
+        """What names this selection exactly, for what is kept of it under the site version: the
+        URL's facet, its valid filters, and the days a `since` window resolves to."""
+        filterset = self.filterset
+        named = (self.facet, sorted(filterset.query_params().items()), filterset.window())
+        return hashlib.sha256(repr(named).encode()).hexdigest()
+
     def validators(self):
         """The newest change in this selection, hidden papers included (hiding bumps `updated_at`).
 
         Curators hide rather than delete, so the newest change is enough; one aggregate on an index,
-        read once per request (the conditional GET, then the feed's lastBuildDate).
+        kept under the site version (papers.pagecache), which every change moves.
         """
         return self._validators
 
     @cached_property
     def _validators(self):
+        return versioned(f"feed-validators:{self.described}", self._newest_change)
+
+    def _newest_change(self):
         everything = self.filterset.qs_over(self.base)
         # A `since` window moves with the newest digest, taking papers out (or, when a digest goes,
         # older ones in) that did not change: the window's days go in the ETag.
@@ -204,7 +218,7 @@ def selection_for(request, kind, key=None):
     query.pop("page", None)
     base = FACETS[kind].papers(key) if kind in FACETS else Paper.objects.all()
     feed_url = with_query(request.path, list(query.lists()))
-    return Selection(title="", page_url="", base=base, query=query, feed_url=feed_url)
+    return Selection(title="", page_url="", base=base, query=query, feed_url=feed_url, facet=(kind, key))
 
 
 def describe(selection, kind, key):
@@ -292,8 +306,8 @@ def _entry_digest():
 
 
 def feed_entries(papers, request):
-    """The FeedEntry of each of `papers` (a list, or a queryset of for_cards() not read yet), in
-    order, with links on the request's host."""
+    """The FeedEntry of each of `papers` (a list, or PaperHeads), in order, with links on the
+    request's host."""
     domain, secure = get_current_site(request).domain, request.is_secure()
     return kept_per_paper(
         papers,
@@ -325,8 +339,12 @@ class PaperFeed(Feed):
         return ()
 
     def entries(self, selection, request):
-        _filterset, papers = selection.papers()
-        return feed_entries(papers.for_cards().newest_first()[:MAX_ITEMS], request)
+        # The newest papers' (id, day)s, kept like a list page's (papers.listing.newest_page).
+        heads = versioned(
+            f"feed-heads:{selection.described}",
+            lambda: list(selection.papers()[1].newest_first().values_list("pk", "listed_on")[:MAX_ITEMS]),
+        )
+        return feed_entries(PaperHeads(heads), request)
 
     def title(self, selection):
         return selection.title
