@@ -45,14 +45,32 @@ STORED_SECONDS = 600
 
 
 def site_version():
-    """The current site version, or None when the database cannot say (then nothing is cached)."""
+    """The current site version, or None when the database cannot say (then nothing is cached).
+
+    Its query is the request's first, and stands in for the connection's health check
+    (CONN_HEALTH_CHECKS): on PostgreSQL that check is a `SELECT 1` round trip before every
+    request's first query, as much as this read itself. Here a kept connection that fails is
+    closed and the read tried once more on a new one, which is what the check would have done."""
     table = connection.ops.quote_name(SiteVersion._meta.db_table)
+    retry = connection.connection is not None and not connection.in_atomic_block
+    if retry:
+        connection.health_check_done = True
     try:
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT version FROM {table} WHERE id = 1")
-            row = cursor.fetchone()
+        return _read_version(table)
+    except DatabaseError:
+        if not retry:
+            return None
+    connection.close()
+    try:
+        return _read_version(table)
     except DatabaseError:
         return None
+
+
+def _read_version(table):
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT version FROM {table} WHERE id = 1")
+        row = cursor.fetchone()
     return row[0] if row else 0
 
 
