@@ -11,6 +11,7 @@ import functools
 import hashlib
 import io
 import json
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,7 +68,7 @@ class XmlSafeFeed:
 
 
 class KeptItemsFeed(XmlSafeFeed):
-    """Each item written from its FeedEntry, as the XML it keeps for this format (FeedEntry.xml):
+    """Each item written from its FeedEntry, as the XML it keeps for this format (FeedEntry.written):
     the syndication framework's per-item work (a dozen attribute lookups and a dozen elements an
     item, 50 items) was most of a feed of kept entries."""
 
@@ -80,11 +81,11 @@ class KeptItemsFeed(XmlSafeFeed):
         if self.entries is None:
             return super().write_items(handler)
         for entry in self.entries:
-            # Verbatim: XML that item_xml() below wrote with this very class.
-            handler.ignorableWhitespace(entry.xml[self.format])
+            # Verbatim: XML that written_item() below wrote with this very class.
+            handler.ignorableWhitespace(entry.written[self.format])
 
     @classmethod
-    def item_xml(cls, item):
+    def written_item(cls, item):
         """One item (SyndicationFeed.add_item's arguments) as this format writes it."""
         feed = cls(title="", link="", description="")
         feed.add_item(**item)
@@ -114,9 +115,6 @@ class StableAtomFeed(KeptItemsFeed, Atom1Feed):
         super().add_item_elements(handler, {**item, "description": None})
         if item["description"]:
             handler.addQuickElement("content", item["description"], {"type": "html"})
-
-
-XML_FORMATS = (StableRssFeed, StableAtomFeed)
 
 
 @dataclass
@@ -252,11 +250,13 @@ class FeedEntry:
     description: str  # the HTML of feeds/paper_description.html
     content_text: str  # the same as text (plain_text)
     external_url: str | None
-    xml: dict = field(init=False, compare=False, repr=False)  # format → the item's XML
+    written: dict = field(init=False, compare=False, repr=False)  # format → the item as it writes it
 
     def __post_init__(self):
         # (dataclasses.replace() comes through here too, so a changed entry is written anew.)
-        object.__setattr__(self, "xml", {feed.format: feed.item_xml(self.item()) for feed in XML_FORMATS})
+        item = self.item()
+        written = {feed.format: feed.written_item(item) for feed in WRITTEN_FORMATS}
+        object.__setattr__(self, "written", written)
 
     @classmethod
     def of(cls, paper, link):
@@ -372,13 +372,21 @@ class JsonFeed(SyndicationFeed):
     """
 
     content_type = "application/feed+json; charset=utf-8"
+    format = "json"
+    entries = None
 
     def latest_post_date(self):
         return self.feed.get("last_modified") or EPOCH
 
     def add_entries(self, entries):
-        for entry in entries:
-            self.add_item(**entry.item())
+        self.entries = entries
+
+    @classmethod
+    def written_item(cls, item):
+        """One item as write() nests it (json.dumps with an indent is pure Python: most of a feed)."""
+        feed = cls(title="", link="", description="")
+        feed.add_item(**item)
+        return json.dumps(cls.item(feed.items[0]), ensure_ascii=False, indent=1)
 
     def write(self, outfile, encoding):
         feed = {
@@ -390,6 +398,10 @@ class JsonFeed(SyndicationFeed):
             "items": [self.item(item) for item in self.items],
         }
         text = json.dumps(feed, ensure_ascii=False, indent=1)
+        if self.entries:
+            # Each entry's kept item, indented two levels as json.dumps nests it, in the empty list.
+            items = ",\n".join(textwrap.indent(entry.written[self.format], "  ") for entry in self.entries)
+            text = text.removesuffix("[]\n}") + "[\n" + items + "\n ]\n}"
         # The same JSON, with < > & as escapes: a script that pastes it into a page injects nothing.
         outfile.write(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
 
@@ -408,6 +420,9 @@ class JsonFeed(SyndicationFeed):
             "tags": item["categories"] or None,
         }
         return {key: value for key, value in entry.items() if value is not None}
+
+
+WRITTEN_FORMATS = (StableRssFeed, StableAtomFeed, JsonFeed)
 
 
 class PaperJsonFeed(PaperFeed):
