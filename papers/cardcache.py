@@ -23,9 +23,7 @@ each feed reads its 50 papers' ids, and builds only the entries it does not find
 import functools
 import hashlib
 from dataclasses import dataclass
-from importlib import import_module
 from importlib.metadata import version as installed_version
-from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import cache
@@ -36,7 +34,7 @@ from django.utils.translation import get_language
 
 from .heads import PaperHeads
 from .models import Paper
-from .pagecache import STORED_SECONDS, known_site_version
+from .pagecache import STORED_SECONDS, code_digest, known_site_version
 from .templatetags.citing import coins_span
 
 CARD_TEMPLATE = "papers/includes/paper_card.html"
@@ -49,12 +47,9 @@ CARD_CODE = (
 
 
 @functools.cache
-def _code_digest():
-    # A deploy that changes the card, or how its texts are highlighted or their math rendered, makes
-    # the old fragments unreachable (Redis outlives processes).
-    sources = [get_template(CARD_TEMPLATE).template.source, installed_version("latex2mathml")]
-    sources += [Path(import_module(name).__file__).read_text() for name in CARD_CODE]
-    return hashlib.sha256("\0".join(sources).encode()).hexdigest()[:12]
+def _card_digest():
+    # A card changes with its template, how its texts are highlighted or their math rendered.
+    return code_digest((CARD_TEMPLATE,), CARD_CODE, (installed_version("latex2mathml"),))
 
 
 def is_new(listed_on, previous_visit):
@@ -83,7 +78,7 @@ def render_cards(papers, context):
     words = hashlib.sha256(text.encode()).hexdigest()[:16] if text else "-"
     kept = kept_per_paper(
         papers,
-        f"card:{get_language()}:{words}:{_code_digest()}",
+        f"card:{get_language()}:{words}:{_card_digest()}",
         lambda paper: (_render(template, context, paper), _coins(paper, context)),
         variant=lambda listed_on: int(is_new(listed_on, previous_visit)),
     )

@@ -7,13 +7,11 @@ any feed is built, and a feed's bytes depend only on its papers (no build time t
 """
 
 import datetime
-import functools
 import hashlib
 import io
 import json
 import textwrap
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from django.conf import settings
 from django.contrib.sites.shortcuts import get_current_site
@@ -21,7 +19,7 @@ from django.contrib.syndication.views import Feed, add_domain
 from django.db.models import Max
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
-from django.template.loader import get_template, render_to_string
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.cache import get_conditional_response
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed, SyndicationFeed
@@ -35,7 +33,7 @@ from .filters import PaperFilter
 from .heads import PaperHeads
 from .listing import with_query
 from .models import Affiliation, Area, Author, Authorship, Digest, DigestEntry, Institution, Paper, Source
-from .pagecache import versioned
+from .pagecache import code_digest, versioned
 
 MAX_ITEMS = 50
 EPOCH = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
@@ -298,20 +296,13 @@ class FeedEntry:
 DESCRIPTION_TEMPLATE = "feeds/paper_description.html"
 
 
-@functools.cache
-def _entry_digest():
-    # A deploy that changes what an entry holds makes the kept ones unreachable (Redis outlives processes).
-    sources = [get_template(DESCRIPTION_TEMPLATE).template.source, Path(__file__).read_text()]
-    return hashlib.sha256("\0".join(sources).encode()).hexdigest()[:12]
-
-
 def feed_entries(papers, request):
     """The FeedEntry of each of `papers` (a list, or PaperHeads), in order, with links on the
     request's host."""
     domain, secure = get_current_site(request).domain, request.is_secure()
     return kept_per_paper(
         papers,
-        f"feed-entry:{_entry_digest()}:{domain}:{int(secure)}",
+        f"feed-entry:{code_digest((DESCRIPTION_TEMPLATE,), (__name__,))}:{domain}:{int(secure)}",
         lambda paper: FeedEntry.of(paper, add_domain(domain, paper.get_absolute_url(), secure)),
     )
 

@@ -8,27 +8,22 @@ so their cost grows with the institution's papers, not the site's (benchmarks/in
 """
 
 import datetime
-import functools
-import hashlib
 from dataclasses import dataclass
 
-from django.core.cache import cache
 from django.db.models import Count, Max
-from django.template.loader import get_template, render_to_string
+from django.template.loader import render_to_string
 from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 
 from . import charts
 from .models import Affiliation, Institution, Paper
-from .pagecache import site_version, versioned
+from .pagecache import code_digest, versioned
 
 FIGURES_TEMPLATE = "papers/includes/institution_stats.html"
 
 MONTHS = 24
 CO_AFFILIATIONS = 10
-# Any write moves the site version, which is in the key; this only bounds how long unused entries stay.
-CACHE_SECONDS = 600
 
 
 @dataclass(frozen=True)
@@ -81,21 +76,16 @@ def month_window(last, months=MONTHS):
 def cached_institution_stats(institution):
     """institution_stats(), kept under the site version (papers.pagecache): one lookup while nothing
     changed, for every language, filter and reader (curators get no page cache, but this one)."""
-    version = site_version()
-    if version is None:
-        return institution_stats(institution)
-    key = f"institution-stats:{version}:{institution.pk}"
-    stats = cache.get(key)
-    if stats is None:
-        stats = institution_stats(institution)
-        cache.set(key, stats, CACHE_SECONDS)
-    return stats
+    return versioned(
+        f"institution-stats:{institution.pk}", lambda: institution_stats(institution), read_version=True
+    )
 
 
 def institution_figures(institution, request):
     """The figures' HTML (FIGURES_TEMPLATE), kept like the stats, per language: drawing the chart and
     its table costs a first page more than all its other parts (5 of 20 ms at 100,000 papers)."""
-    name = f"institution-figures:{institution.pk}:{get_language()}:{get_script_prefix()}:{_figures_digest()}"
+    figures = code_digest((FIGURES_TEMPLATE,))
+    name = f"institution-figures:{institution.pk}:{get_language()}:{get_script_prefix()}:{figures}"
     return versioned(
         name,
         lambda: render_to_string(
@@ -104,12 +94,6 @@ def institution_figures(institution, request):
             request,
         ),
     )
-
-
-@functools.cache
-def _figures_digest():
-    # A deploy that changes the template makes the kept HTML unreachable (Redis outlives processes).
-    return hashlib.sha256(get_template(FIGURES_TEMPLATE).template.source.encode()).hexdigest()[:12]
 
 
 def institution_stats(institution, *, months=MONTHS, co_affiliations=CO_AFFILIATIONS):

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from django.core.paginator import Page, Paginator
-from django.template.loader import get_template, render_to_string
+from django.template.loader import render_to_string
 from django.urls import get_script_prefix, reverse
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import get_language
@@ -22,7 +22,7 @@ from .cleaning import strip_control_characters
 from .filters import WINDOW_PARAMS, PaperFilter, area_facets, detail_facets, institution_facets, precount
 from .heads import PaperHeads
 from .models import InstitutionKind, Paper
-from .pagecache import versioned
+from .pagecache import code_digest, versioned
 
 PAGE_SIZE = 25
 ORPHANS = 3
@@ -215,17 +215,10 @@ def facet_column(selection, base, facets):
     page of a selection shows the same column, and counting and drawing it (7 facets, some 80
     links) cost a list page 1.5 ms. `facets()` gives what it shows (selection_facets()), called
     only when it is not kept."""
-    where = repr((base, selection, get_script_prefix(), _facets_digest()))
+    where = repr((base, selection, get_script_prefix(), code_digest(FACETS_TEMPLATES)))
     name = f"facet-column:{get_language()}:" + hashlib.sha256(where.encode()).hexdigest()
     zh = get_language().startswith("zh")
     return versioned(name, lambda: render_to_string(FACETS_TEMPLATES[0], {**facets(), "ui_zh": zh}))
-
-
-@functools.cache
-def _facets_digest():
-    # A deploy that changes the column's templates makes the kept ones unreachable.
-    sources = [get_template(name).template.source for name in FACETS_TEMPLATES]
-    return hashlib.sha256("\0".join(sources).encode()).hexdigest()[:12]
 
 
 def page_filterset(params, fixed=None):

@@ -23,12 +23,14 @@ version like the pages do, so a change is never hidden behind a 304.
 import contextvars
 import functools
 import hashlib
+from importlib import import_module
 from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, connection
 from django.http import HttpResponse
+from django.template.loader import get_template
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.http import parse_http_date_safe
 from django.utils.translation import get_language_from_request
@@ -107,6 +109,16 @@ def versioned(name, compute, *, read_version=False):
         value = compute()
         cache.set(key, value, STORED_SECONDS)
     return value
+
+
+@functools.cache
+def code_digest(templates=(), modules=(), extra=()):
+    """A digest of the sources of `templates` and `modules` (names), and of `extra` strings, for the
+    keys of what is kept of them: a deploy that changes what makes a kept thing makes the old ones
+    unreachable (Redis outlives processes)."""
+    sources = [get_template(name).template.source for name in templates]
+    sources += [Path(import_module(name).__file__).read_text() for name in modules]
+    return hashlib.sha256("\0".join([*sources, *extra]).encode()).hexdigest()[:12]
 
 
 @functools.cache
