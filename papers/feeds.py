@@ -137,10 +137,8 @@ class Selection:
     @cached_property
     def described(self):
         """What names this selection exactly, for what is kept of it under the site version: the
-        URL's facet, its valid filters, and the days a `since` window resolves to."""
-        filterset = self.filterset
-        named = (self.facet, sorted(filterset.query_params().items()), filterset.window())
-        return hashlib.sha256(repr(named).encode()).hexdigest()
+        URL's facet, and its filters as PaperFilter.described() names them."""
+        return hashlib.sha256(repr((self.facet, self.filterset.described())).encode()).hexdigest()
 
     def validators(self):
         """The newest change in this selection, hidden papers included (hiding bumps `updated_at`).

@@ -372,6 +372,13 @@ class PaperFilter(django_filters.FilterSet):
                 params[name] = values
         return params
 
+    def described(self):
+        """What names this selection exactly, for the keys of what is kept of it under the site
+        version (papers.pagecache): its valid filters, and the days a `since` window resolves to (on
+        a site with no digest yet they follow the calendar, not a write). A digest."""
+        named = (sorted(self.query_params().items()), self.window())
+        return hashlib.sha256(repr(named).encode()).hexdigest()
+
     def qs_over(self, queryset):
         """The same filters over another queryset (a feed's validators count hidden papers too)."""
         self.form.is_valid()

@@ -26,6 +26,8 @@ from .pagecache import code_digest, versioned
 
 PAGE_SIZE = 25
 ORPHANS = 3
+
+
 @dataclass
 class Facet:
     """A facet value that is not a row (an institution kind, a country), with its count and label."""
@@ -99,9 +101,7 @@ def paper_listing(params, *, fixed=None, list_url, feed=("latest", None), title=
     if counts is not None and counts.institution_id:
         filterset.walk_listing = walk_is_cheaper(counts, params.get("page"))
     query = filterset.query_params()
-    # What names the selection exactly, for what is kept of it: its filters, and the days a `since`
-    # window resolves to (on a site with no digest yet, they follow the calendar, not a write).
-    selection = (sorted(query.items()), filterset.window())
+    selection = filterset.described()
     if search_query is None:
         page = newest_page(filterset, counts, params.get("page"), selection)
     else:
@@ -149,21 +149,20 @@ def paper_listing(params, *, fixed=None, list_url, feed=("latest", None), title=
 
 def newest_page(filterset, counts, number, selection):
     """Page `number` of a list, newest first, its papers as PaperHeads: their (id, listing day) pairs
-    are kept under the site version (papers.pagecache) and `selection` (what names it), with its
-    count when `counts` (a Precount) does not give it. So a kept page builds no queryset: its
+    are kept under the site version (papers.pagecache) and `selection` (PaperFilter.described()),
+    with its count when `counts` (a Precount) does not give it. So a kept page builds no queryset: its
     filters, the card annotations and the ids query were a millisecond and a half of a list page.
     The pairs are read on the list's ordering index alone, however deep the page (on PostgreSQL,
     reading the skipped papers' rows cost page 200 of 100,000 papers 6-40 ms)."""
-    described = hashlib.sha256(repr(selection).encode()).hexdigest()
     newest = lambda: filterset.qs.newest_first()  # noqa: E731
     if counts is not None:
         total = counts.total
     else:
-        total = versioned(f"list-count:{described}", lambda: newest().count())
+        total = versioned(f"list-count:{selection}", lambda: newest().count())
     page = Paginator(range(total), PAGE_SIZE, orphans=ORPHANS).get_page(number)
     start, end = page.start_index() - 1, page.end_index()
     heads = versioned(
-        f"list-page:{described}:{page.number}",
+        f"list-page:{selection}:{page.number}",
         lambda: list(newest().values_list("pk", "listed_on")[start:end]) if end else [],
     )
     page.object_list = PaperHeads(heads)
@@ -210,7 +209,7 @@ FACETS_TEMPLATES = (
 
 
 def facet_column(selection, base, facets):
-    """The facet column's HTML for `selection` (what names it, as paper_listing() makes it) of the
+    """The facet column's HTML for `selection` (PaperFilter.described()) of the
     list at `base`, kept under the site version (papers.pagecache) and the interface language: every
     page of a selection shows the same column, and counting and drawing it (7 facets, some 80
     links) cost a list page 1.5 ms. `facets()` gives what it shows (selection_facets()), called

@@ -14,8 +14,6 @@ returns at most the newest backends.RESULT_LIMIT matches of its selection.
 An arXiv id, alone, is handled by the views: it jumps to the paper.
 """
 
-import hashlib
-
 from django.db.models import F, FloatField, Value
 
 from ..models import NEWEST_FIRST, Paper, SearchEntry
@@ -40,6 +38,7 @@ __all__ = [
     "ranked_heads", "reindex_all", "reindex_entity", "reindex_papers", "search", "snippet", "snippet_start",
     "unindex_papers",
 ]  # fmt: skip
+
 
 def search(queryset, text):
     """The newest backends.RESULT_LIMIT papers of `queryset` matching `text`, annotated with `search_rank`
@@ -88,13 +87,13 @@ def papers(text):
 
 def ranked_heads(results, *, selection):
     """The (id, listing day) of `results()` (a search()'s queryset), best first, kept under the site
-    version (papers.pagecache) and `selection`, which names them exactly (a list page's filters, q
-    among them): a popular query is asked again and again, and each asking ranks up to
-    backends.RESULT_LIMIT matches; any change to the papers moves the version. A kept answer builds
-    no search at all. Paging by id lets the database rank from the index and the covering index
-    `paper_search_join_idx` alone; only a page's papers are then read whole (cardcache.PaperHeads)."""
-    key = "search-heads:" + hashlib.sha256(repr(selection).encode()).hexdigest()
-    return versioned(key, lambda: list(results().values_list("pk", "listed_on")))
+    version (papers.pagecache) and `selection`, which names them exactly (a list page's
+    PaperFilter.described(), q among its filters): a popular query is asked again and again, and
+    each asking ranks up to backends.RESULT_LIMIT matches; any change to the papers moves the
+    version. A kept answer builds no search at all. Paging by id lets the database rank from the
+    index and the covering index `paper_search_join_idx` alone; only a page's papers are then read
+    whole (heads.PaperHeads)."""
+    return versioned(f"search-heads:{selection}", lambda: list(results().values_list("pk", "listed_on")))
 
 
 def arxiv_paper(text):
